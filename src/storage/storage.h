@@ -1,0 +1,88 @@
+// storage.h: all that other subsystems see of src/storage/: one RocksDB instance.
+//
+// Column families by access pattern, not one per table (docs/storage.md):
+//   meta  - catalog records and users (small, read at startup, written by DDL/auth)
+//   rows  - table rows (the SQL issue fills this)
+// RocksDB stays inside store.cc; this header includes none of it.
+//
+// Thread-safety: every Store method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kalamdb::storage {
+
+struct Options {
+  // Directory of the RocksDB instance (created if missing), e.g. "./data/rocksdb".
+  std::string path;
+  // fsync the WAL before a write returns. Default: false.
+  bool sync_writes = false;
+  // Block cache bytes. Default: 64 MiB.
+  int64_t block_cache_size = 64ll << 20;
+  // Flush and compaction threads. Default: 2.
+  int max_background_jobs = 2;
+  // -1 = unlimited. Default: -1.
+  int max_open_files = -1;
+};
+
+enum class Family { kMeta = 0, kRows = 1 };
+
+// One atomic group of puts and deletes. Reusable after Clear().
+class WriteBatch {
+ public:
+  void Put(Family family, std::string_view key, std::string_view value);
+  void Delete(Family family, std::string_view key);
+  void Clear() { ops_.clear(); }
+  size_t size() const { return ops_.size(); }
+
+ private:
+  friend class Store;
+  struct Op {
+    Family family;
+    bool is_delete;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Op> ops_;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the instance at options.path.
+  // Errors: kStorageIo (cannot create, locked by another process), kCorruption.
+  static Result<std::unique_ptr<Store>> Open(const Options& options);
+  ~Store();  // Close() if not yet closed
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The value stored at `key`, or nullopt. Errors: kStorageIo, kShuttingDown after Close().
+  Result<std::optional<std::string>> Get(Family family, std::string_view key) const;
+  // Writes one key. Honours Options::sync_writes.
+  Status Put(Family family, std::string_view key, std::string_view value);
+  Status Delete(Family family, std::string_view key);
+  // Applies every op of `batch` atomically, or none.
+  Status Write(const WriteBatch& batch);
+  // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it
+  // returns false. The views are valid only during the call.
+  Status ScanPrefix(Family family, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // Flushes memtables and the WAL and closes the instance; later calls fail with
+  // kShuttingDown. Idempotent.
+  Status Close();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kalamdb::storage

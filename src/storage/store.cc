@@ -1,0 +1,166 @@
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <mutex>
+#include <shared_mutex>
+
+#include "storage/storage.h"
+
+namespace kalamdb::storage {
+namespace {
+
+constexpr const char* kFamilyNames[] = {"meta", "rows"};
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  ErrorCode code = s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kStorageIo;
+  return Status(code, std::string(what) + ": " + s.ToString());
+}
+
+rocksdb::Slice ToSlice(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+
+}  // namespace
+
+void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
+  ops_.push_back(Op{family, false, std::string(key), std::string(value)});
+}
+
+void WriteBatch::Delete(Family family, std::string_view key) {
+  ops_.push_back(Op{family, true, std::string(key), std::string()});
+}
+
+struct Store::Impl {
+  // Guards against use after Close(): readers and writers take it shared, Close exclusive.
+  mutable std::shared_mutex mu;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::WriteOptions write_options;
+  rocksdb::ReadOptions read_options;
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() {
+  Status st = Close();
+  st.IgnoreError();  // nothing useful to do with a close error in a destructor
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status(ErrorCode::kStorageIo,
+                  "cannot create data directory '" + options.path + "': " + ec.message());
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = options.max_background_jobs;
+  db_options.max_open_files = options.max_open_files;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_size));
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  table.whole_key_filtering = true;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const char* name : kFamilyNames) descriptors.emplace_back(name, cf_options);
+
+  auto impl = std::make_unique<Impl>();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "cannot open RocksDB at '" + options.path + "'");
+  impl->db.reset(raw);
+  impl->families = std::move(handles);
+  impl->write_options.sync = options.sync_writes;
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<std::optional<std::string>> Store::Get(Family family, std::string_view key) const {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(impl_->read_options,
+                                     impl_->families[static_cast<size_t>(family) + 1], ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "get");
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::Put(Family family, std::string_view key, std::string_view value) {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  return FromRocks(impl_->db->Put(impl_->write_options,
+                                  impl_->families[static_cast<size_t>(family) + 1], ToSlice(key),
+                                  ToSlice(value)),
+                   "put");
+}
+
+Status Store::Delete(Family family, std::string_view key) {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  return FromRocks(impl_->db->Delete(impl_->write_options,
+                                     impl_->families[static_cast<size_t>(family) + 1], ToSlice(key)),
+                   "delete");
+}
+
+Status Store::Write(const WriteBatch& batch) {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.ops_) {
+    auto* cf = impl_->families[static_cast<size_t>(op.family) + 1];
+    rocksdb::Status s = op.is_delete ? wb.Delete(cf, ToSlice(op.key))
+                                     : wb.Put(cf, ToSlice(op.key), ToSlice(op.value));
+    if (!s.ok()) return FromRocks(s, "batch");
+  }
+  return FromRocks(impl_->db->Write(impl_->write_options, &wb), "write");
+}
+
+Status Store::ScanPrefix(Family family, std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(impl_->read_options, impl_->families[static_cast<size_t>(family) + 1]));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    std::string_view key(k.data(), k.size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    rocksdb::Slice v = it->value();
+    if (!visit(key, std::string_view(v.data(), v.size()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+Status Store::Close() {
+  std::unique_lock lock(impl_->mu);
+  if (!impl_->db) return Status::OK();
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  Status result = FromRocks(impl_->db->Flush(flush, impl_->families), "flush");
+  Status wal = FromRocks(impl_->db->SyncWAL(), "sync wal");
+  if (result.ok()) result = wal;
+  for (auto* handle : impl_->families) {
+    Status st = FromRocks(impl_->db->DestroyColumnFamilyHandle(handle), "close family");
+    if (result.ok()) result = st;
+  }
+  impl_->families.clear();
+  Status close = FromRocks(impl_->db->Close(), "close");
+  if (result.ok()) result = close;
+  impl_->db.reset();
+  return result;
+}
+
+}  // namespace kalamdb::storage
