@@ -168,6 +168,9 @@ Result<Config> LoadConfigFile(const std::string& path, Warnings* warnings);
 
 // Environment lookup, injectable for tests. Returns nullptr when unset.
 using EnvLookup = const char* (*)(const char* name);
+// The process environment (std::getenv), as an EnvLookup: std::getenv itself returns char*
+// and does not convert. Production code passes ProcessEnv to ApplyEnvOverrides.
+const char* ProcessEnv(const char* name);
 // Applies KALAMDB_* overrides (docs/configuration.md). Errors name the variable.
 Status ApplyEnvOverrides(Config& config, EnvLookup env, Warnings* warnings);
 // Checks cross-field rules (port range, level names, default_query_limit <= max_query_limit ...).

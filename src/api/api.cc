@@ -1,0 +1,610 @@
+// api.cc: routing and the JSON bodies of /health, /v1/api/healthcheck, /v1/api/sql and
+// /v1/api/auth/*. Shapes, codes and messages follow the KalamDB reference (docs/api.md).
+#include "api/api.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "api/errors.h"
+#include "auth/auth.h"
+#include "common/clock.h"
+#include "common/json_writer.h"
+#include "sql/sql.h"
+
+namespace kalamdb::api {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double TookMs(const Request& request) {
+  if (request.start_ns == 0) return 0.0;
+  return static_cast<double>(SteadyNowNs() - request.start_ns) / 1e6;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Value of cookie `name` in the Cookie header, or nullopt.
+std::optional<std::string_view> CookieValue(const Request& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (!IEquals(key, "cookie")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t semi = rest.find(';');
+      std::string_view pair = TrimSpaces(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// {"error":"<code>","message":"<message>"}: the shape of /auth/* and health errors.
+void SimpleError(Response& response, int status, std::string_view code, std::string_view message) {
+  response.status = status;
+  response.body.clear();
+  JsonWriter w(response.body);
+  w.BeginObject().Key("error").String(code).Key("message").String(message).EndObject();
+}
+
+// The SQL envelope for errors: {"status":"error","results":[],"took":..,"error":{...}}.
+void SqlError(Response& response, const Request& request, int status, std::string_view code,
+              std::string_view message) {
+  response.status = status;
+  response.body.clear();
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("status").String("error");
+  w.Key("results").BeginArray().EndArray();
+  w.Key("took").Double(TookMs(request), 3);
+  w.Key("error").BeginObject().Key("code").String(code).Key("message").String(message).EndObject();
+  w.EndObject();
+}
+
+void WriteUser(JsonWriter& w, const catalog::User& user) {
+  w.BeginObject();
+  w.Key("id").String(user.user_id);
+  w.Key("role").String(catalog::RoleName(user.role));
+  w.Key("email");
+  if (user.email) w.String(*user.email); else w.Null();
+  w.Key("created_at").String(FormatRfc3339Micros(user.created_at));
+  w.Key("updated_at").String(FormatRfc3339Micros(user.updated_at));
+  w.EndObject();
+}
+
+// Parsed JSON object body of an auth endpoint; nullopt after answering 400.
+struct Fields {
+  std::optional<std::string> user, password, root_password, email;
+};
+
+std::optional<Fields> ParseAuthBody(const Request& request, Response& response,
+                                    std::initializer_list<std::string_view> allowed) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(request.body);
+  simdjson::dom::element doc;
+  simdjson::dom::object object;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+    SimpleError(response, 400, "invalid_request", "Request body must be a JSON object");
+    return std::nullopt;
+  }
+  Fields fields;
+  for (auto [key, value] : object) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      SimpleError(response, 400, "invalid_request", "unknown field `" + std::string(key) + "`");
+      return std::nullopt;
+    }
+    std::optional<std::string>* slot = nullptr;
+    if (key == "user" || key == "username") slot = &fields.user;
+    else if (key == "password") slot = &fields.password;
+    else if (key == "root_password") slot = &fields.root_password;
+    else if (key == "email") slot = &fields.email;
+    if (value.is_null()) continue;
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) {
+      SimpleError(response, 400, "invalid_request", "field `" + std::string(key) + "` must be a string");
+      return std::nullopt;
+    }
+    if (slot != nullptr) *slot = std::string(text);
+  }
+  return fields;
+}
+
+// Fixed-window counter per client IP; cheap enough for the auth endpoints.
+class IpRateLimiter {
+ public:
+  explicit IpRateLimiter(int per_second) : per_second_(per_second) {}
+  bool Allow(std::string_view ip) {
+    if (per_second_ <= 0) return true;
+    int64_t second = NowSeconds();
+    std::lock_guard lock(mu_);
+    if (windows_.size() > 100000) windows_.clear();
+    auto& window = windows_[std::string(ip)];
+    if (window.second != second) {
+      window.second = second;
+      window.count = 0;
+    }
+    return ++window.count <= per_second_;
+  }
+
+ private:
+  struct Window {
+    int64_t second = 0;
+    int count = 0;
+  };
+  const int per_second_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Window> windows_;  // guarded by mu_
+};
+
+}  // namespace
+
+struct Api::Impl {
+  Impl(auth::Authenticator& a, sql::Engine& e, Options o)
+      : auth(a), engine(e), options(std::move(o)), auth_limiter(options.auth_requests_per_ip_per_sec) {}
+
+  auth::Authenticator& auth;
+  sql::Engine& engine;
+  const Options options;
+  IpRateLimiter auth_limiter;
+
+  void Route(const Request& request, Response& response);
+  void Health(const Request& request, Response& response);
+  void Sql(const Request& request, Response& response);
+  void Login(const Request& request, Response& response);
+  void Refresh(const Request& request, Response& response);
+  void Logout(const Request& request, Response& response);
+  void Me(const Request& request, Response& response);
+  void Status(const Request& request, Response& response);
+  void Setup(const Request& request, Response& response);
+  void WriteTokens(const Request& request, Response& response, const auth::TokenPair& tokens);
+  void AddCookie(const Request& request, Response& response, std::string_view name,
+                 std::string_view value, int64_t max_age);
+  bool OriginAllowed(std::string_view origin) const;
+  void ApplyCors(const Request& request, Response& response) const;
+};
+
+bool Api::Impl::OriginAllowed(std::string_view origin) const {
+  const auto& allowed = options.cors.allowed_origins;
+  if (allowed.empty()) return true;
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [&](const std::string& o) { return o == "*" || o == origin; });
+}
+
+void Api::Impl::ApplyCors(const Request& request, Response& response) const {
+  std::string_view origin = request.Header("origin");
+  if (origin.empty() || !OriginAllowed(origin)) return;
+  const auto& cors = options.cors;
+  response.AddHeader("Access-Control-Allow-Origin", std::string(origin));
+  response.AddHeader("Vary", "Origin");
+  if (cors.allow_credentials) response.AddHeader("Access-Control-Allow-Credentials", "true");
+  auto join = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+      if (!out.empty()) out += ", ";
+      out += item;
+    }
+    return out;
+  };
+  if (!cors.expose_headers.empty()) response.AddHeader("Access-Control-Expose-Headers", join(cors.expose_headers));
+  if (request.method == Method::kOptions && !request.Header("access-control-request-method").empty()) {
+    response.AddHeader("Access-Control-Allow-Methods", join(cors.allowed_methods));
+    response.AddHeader("Access-Control-Allow-Headers", join(cors.allowed_headers));
+    response.AddHeader("Access-Control-Max-Age", std::to_string(cors.max_age));
+  }
+}
+
+void Api::Impl::Route(const Request& request, Response& response) {
+  const std::string_view path = request.path;
+  const Method method = request.method;
+  // CORS preflight for any route.
+  if (method == Method::kOptions && !request.Header("origin").empty()) {
+    response.status = 204;
+    response.content_type.clear();
+    return;
+  }
+  struct RouteEntry {
+    std::string_view path;
+    Method method;
+    void (Impl::*handler)(const Request&, Response&);
+  };
+  static constexpr RouteEntry kRoutes[] = {
+      {"/v1/api/sql", Method::kPost, &Impl::Sql},
+      {"/health", Method::kGet, &Impl::Health},
+      {"/v1/api/healthcheck", Method::kGet, &Impl::Health},
+      {"/v1/api/auth/login", Method::kPost, &Impl::Login},
+      {"/v1/api/auth/refresh", Method::kPost, &Impl::Refresh},
+      {"/v1/api/auth/logout", Method::kPost, &Impl::Logout},
+      {"/v1/api/auth/me", Method::kGet, &Impl::Me},
+      {"/v1/api/auth/status", Method::kGet, &Impl::Status},
+      {"/v1/api/auth/setup", Method::kPost, &Impl::Setup},
+  };
+  bool path_known = false;
+  for (const auto& route : kRoutes) {
+    if (route.path != path) continue;
+    path_known = true;
+    if (route.method == method || (route.method == Method::kGet && method == Method::kHead)) {
+      (this->*route.handler)(request, response);
+      return;
+    }
+  }
+  response.content_type.clear();
+  response.body.clear();
+  if (path == "/v1/ws") {
+    // The connection layer can hand this socket to a WebSocket session; live queries are not
+    // implemented yet.
+    SimpleError(response, 501, "not_implemented", "Live queries over WebSocket are not available yet");
+    response.content_type = "application/json";
+    return;
+  }
+  response.status = path_known ? 405 : 404;
+}
+
+void Api::Impl::Health(const Request& request, Response& response) {
+  if (!request.peer_is_loopback) {
+    response.status = 403;
+    response.body = "{\"error\":\"Access denied. Health endpoint is localhost-only.\"}";
+    return;
+  }
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("status").String("healthy");
+  w.Key("version").String(options.version);
+  w.Key("api_version").String("v1");
+  w.Key("build_date").String(options.build_date);
+  w.EndObject();
+}
+
+void Api::Impl::Sql(const Request& request, Response& response) {
+  // 1. Authenticate before looking at the body.
+  std::string_view authorization = request.Header("authorization");
+  if (TrimSpaces(authorization).empty()) {
+    SqlError(response, request, 401, "MISSING_AUTHORIZATION", "Authentication required");
+    return;
+  }
+  auto principal = auth.Authenticate(authorization);
+  if (!principal.ok()) {
+    ErrorCode code = principal.status().code();
+    WireError wire = AuthWireError(code);
+    std::string_view message = code == ErrorCode::kTokenExpired    ? "Token expired"
+                               : code == ErrorCode::kAccountLocked ? "Account locked"
+                               : wire.http_status == 500           ? "Authentication failed"
+                                                                   : "Invalid credentials";
+    SqlError(response, request, wire.http_status, wire.code, message);
+    return;
+  }
+  const bool is_admin = catalog::IsAdmin(principal->role);
+
+  // 2. The JSON body: {"sql": "...", "params": [...]?, "namespace_id": "..."?}.
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(request.body);
+  simdjson::dom::element doc;
+  simdjson::dom::object object;
+  auto parse_error = parser.parse(padded).get(doc);
+  if (parse_error != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+    std::string reason = parse_error != simdjson::SUCCESS ? simdjson::error_message(parse_error)
+                                                          : "expected a JSON object";
+    SqlError(response, request, 400, "INVALID_INPUT", "Invalid JSON payload: " + reason);
+    return;
+  }
+  std::string_view sql_text;
+  auto sql_field = object["sql"];
+  if (sql_field.error() != simdjson::SUCCESS || sql_field.get_string().get(sql_text) != simdjson::SUCCESS) {
+    SqlError(response, request, 400, "INVALID_INPUT",
+             "Invalid JSON payload: missing string field `sql`");
+    return;
+  }
+  sql::Session session;
+  session.user_id = principal->user_id;
+  session.is_admin = is_admin;
+  std::string_view ns;
+  if (object["namespace_id"].get_string().get(ns) == simdjson::SUCCESS && !ns.empty()) {
+    session.default_namespace = std::string(ns);
+  }
+  simdjson::dom::array params;
+  if (object["params"].get_array().get(params) == simdjson::SUCCESS) {
+    size_t index = 0;
+    for (auto param : params) {
+      ++index;
+      if (param.is_array() || param.is_object()) {
+        SqlError(response, request, 400, "INVALID_PARAMETER",
+                 "Parameter $" + std::to_string(index) + " invalid: " +
+                     (param.is_array() ? "Array" : "Object") + " parameters not yet supported");
+        return;
+      }
+    }
+    if (index > 50) {
+      SqlError(response, request, 400, "INVALID_PARAMETER",
+               "Too many parameters: " + std::to_string(index) + " (maximum 50)");
+      return;
+    }
+  }
+  if (static_cast<int64_t>(sql_text.size()) > options.max_sql_bytes) {
+    SqlError(response, request, 400, "INVALID_SQL",
+             "SQL query too long: " + std::to_string(sql_text.size()) + " bytes (maximum " +
+                 std::to_string(options.max_sql_bytes) + " bytes)");
+    return;
+  }
+  if (std::all_of(sql_text.begin(), sql_text.end(),
+                  [](char c) { return std::isspace(static_cast<unsigned char>(c)) || c == ';'; })) {
+    SqlError(response, request, 400, "EMPTY_SQL", "No SQL statements provided");
+    return;
+  }
+
+  // 3. Execute.
+  auto results = engine.Execute(session, sql_text);
+  if (!results.ok()) {
+    WireError wire = SqlWireError(results.status().code());
+    std::string_view message = results.status().message();
+    if (wire.http_status == 500 && !is_admin) message = "SQL request failed";
+    SqlError(response, request, wire.http_status, wire.code, message);
+    return;
+  }
+
+  // 4. The success envelope.
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("status").String("success");
+  w.Key("results").BeginArray();
+  for (const auto& result : *results) {
+    w.BeginObject();
+    if (!result.schema.empty()) {
+      w.Key("schema").BeginArray();
+      int index = 0;
+      for (const auto& column : result.schema) {
+        w.BeginObject().Key("name").String(column.name).Key("data_type").String(column.data_type);
+        w.Key("index").Int(index++);
+        if (!column.flags.empty()) {
+          w.Key("flags").BeginArray();
+          for (const auto& flag : column.flags) w.String(flag);
+          w.EndArray();
+        }
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    if (result.has_rows) {
+      w.Key("rows").BeginArray();
+      for (const auto& row : result.rows) {
+        w.BeginArray();
+        for (const auto& cell : row) w.Raw(cell);
+        w.EndArray();
+      }
+      w.EndArray();
+    }
+    w.Key("row_count").Int(result.row_count);
+    if (result.message) w.Key("message").String(*result.message);
+    w.Key("as_user").String(principal->user_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("took").Double(TookMs(request), 3);
+  if (results->size() == 1 && results->front().has_rows) w.Key("error").Null();
+  w.EndObject();
+}
+
+void Api::Impl::AddCookie(const Request& request, Response& response, std::string_view name,
+                          std::string_view value, int64_t max_age) {
+  std::string cookie(name);
+  cookie += "=";
+  cookie += value;
+  cookie += "; HttpOnly; SameSite=Strict; Path=/; Max-Age=";
+  cookie += std::to_string(max_age);
+  bool https = IEquals(request.Header("x-forwarded-proto"), "https") && request.peer_is_loopback;
+  if (options.cookie_secure && https) cookie += "; Secure";
+  response.AddHeader("Set-Cookie", std::move(cookie));
+}
+
+void Api::Impl::WriteTokens(const Request& request, Response& response, const auth::TokenPair& tokens) {
+  const int64_t now = NowSeconds();
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("user");
+  WriteUser(w, *tokens.user);
+  w.Key("admin_ui_access").Bool(catalog::IsAdmin(tokens.user->role));
+  w.Key("expires_at").String(FormatRfc3339Micros(tokens.access_expires_at * 1000000));
+  w.Key("access_token").String(tokens.access_token);
+  w.Key("refresh_token").String(tokens.refresh_token);
+  w.Key("refresh_expires_at").String(FormatRfc3339Micros(tokens.refresh_expires_at * 1000000));
+  w.EndObject();
+  AddCookie(request, response, "kalamdb_auth", tokens.access_token, tokens.access_expires_at - now);
+  AddCookie(request, response, "kalamdb_refresh", tokens.refresh_token, tokens.refresh_expires_at - now);
+}
+
+void Api::Impl::Login(const Request& request, Response& response) {
+  if (!auth_limiter.Allow(request.peer_ip)) {
+    SimpleError(response, 429, "rate_limited", "Too many authentication attempts. Please retry shortly.");
+    return;
+  }
+  auto fields = ParseAuthBody(request, response, {"user", "username", "password"});
+  if (!fields) return;
+  std::string user = fields->user.value_or("");
+  std::string password = fields->password.value_or("");
+  if (user.size() > 128 || password.size() > 256) {
+    SimpleError(response, 400, "invalid_request", "user must be at most 128 and password at most 256 characters");
+    return;
+  }
+  auto tokens = auth.Login(user, password, request.peer_is_loopback);
+  if (!tokens.ok()) {
+    switch (tokens.status().code()) {
+      case ErrorCode::kSetupRequired:
+        SimpleError(response, 428, "setup_required", tokens.status().message());
+        return;
+      case ErrorCode::kAccountLocked:
+        SimpleError(response, 401, "account_locked", tokens.status().message());
+        return;
+      case ErrorCode::kPermissionDenied:
+        SimpleError(response, 403, "forbidden", "Root login is only allowed from localhost until a password is set");
+        return;
+      case ErrorCode::kUnauthenticated:
+        SimpleError(response, 401, "unauthorized", "Invalid credentials");
+        return;
+      default:
+        SimpleError(response, 500, "internal_error", "Login failed");
+        return;
+    }
+  }
+  WriteTokens(request, response, *tokens);
+}
+
+void Api::Impl::Refresh(const Request& request, Response& response) {
+  if (!auth_limiter.Allow(request.peer_ip)) {
+    SimpleError(response, 429, "rate_limited", "Too many authentication attempts. Please retry shortly.");
+    return;
+  }
+  std::string_view token;
+  if (auto cookie = CookieValue(request, "kalamdb_refresh"); cookie && !cookie->empty()) {
+    token = *cookie;
+  } else {
+    std::string_view authorization = TrimSpaces(request.Header("authorization"));
+    if (authorization.size() > 7 && IEquals(authorization.substr(0, 7), "Bearer ")) {
+      token = TrimSpaces(authorization.substr(7));
+    }
+  }
+  if (token.empty()) {
+    SimpleError(response, 401, "unauthorized", "Refresh endpoint requires a refresh token");
+    return;
+  }
+  auto tokens = auth.Refresh(token);
+  if (!tokens.ok()) {
+    SimpleError(response, 401, "unauthorized", tokens.status().message());
+    return;
+  }
+  WriteTokens(request, response, *tokens);
+}
+
+void Api::Impl::Logout(const Request& request, Response& response) {
+  response.body = "{\"message\":\"Logged out successfully\"}";
+  AddCookie(request, response, "kalamdb_auth", "", 0);
+  AddCookie(request, response, "kalamdb_refresh", "", 0);
+}
+
+void Api::Impl::Me(const Request& request, Response& response) {
+  std::string_view token;
+  std::string_view authorization = TrimSpaces(request.Header("authorization"));
+  if (!authorization.empty()) {
+    if (authorization.size() <= 7 || !IEquals(authorization.substr(0, 7), "Bearer ")) {
+      SimpleError(response, 401, "unauthorized", "Authorization scheme must be Bearer");
+      return;
+    }
+    token = TrimSpaces(authorization.substr(7));
+  } else if (auto cookie = CookieValue(request, "kalamdb_auth")) {
+    token = *cookie;
+  }
+  if (token.empty()) {
+    SimpleError(response, 401, "unauthorized", "Authentication required");
+    return;
+  }
+  auto user = auth.VerifyAccessToken(token);
+  if (!user.ok()) {
+    SimpleError(response, 401, "unauthorized",
+                user.status().code() == ErrorCode::kTokenExpired ? "Token expired" : "Invalid credentials");
+    return;
+  }
+  JsonWriter w(response.body);
+  w.BeginObject().Key("user");
+  WriteUser(w, **user);
+  w.Key("admin_ui_access").Bool(catalog::IsAdmin((*user)->role));
+  w.EndObject();
+}
+
+void Api::Impl::Status(const Request& request, Response& response) {
+  if (!request.peer_is_loopback && !options.allow_remote_setup) {
+    SimpleError(response, 403, "forbidden", "Setup status can only be checked from localhost");
+    return;
+  }
+  bool needs_setup = auth.NeedsSetup();
+  JsonWriter w(response.body);
+  w.BeginObject().Key("needs_setup").Bool(needs_setup);
+  w.Key("message").String(needs_setup ? "Server requires initial setup. Call POST /v1/api/auth/setup "
+                                        "with user, password, root_password, and optional email."
+                                      : "Server is configured and ready.");
+  w.EndObject();
+}
+
+void Api::Impl::Setup(const Request& request, Response& response) {
+  if (!auth_limiter.Allow(request.peer_ip)) {
+    SimpleError(response, 429, "rate_limited", "Too many setup attempts. Please retry shortly.");
+    return;
+  }
+  if (!request.peer_is_loopback && !options.allow_remote_setup) {
+    SimpleError(response, 403, "forbidden", "Server setup can only be performed from localhost");
+    return;
+  }
+  auto fields = ParseAuthBody(request, response, {"user", "username", "password", "root_password", "email"});
+  if (!fields) return;
+  auto result = auth.Setup(fields->user.value_or(""), fields->password.value_or(""),
+                           fields->root_password.value_or(""), fields->email);
+  using auth::SetupOutcome;
+  switch (result.outcome) {
+    case SetupOutcome::kOk: {
+      JsonWriter w(response.body);
+      w.BeginObject().Key("user");
+      WriteUser(w, *result.user);
+      w.Key("message").String(result.message);
+      w.EndObject();
+      return;
+    }
+    case SetupOutcome::kAlreadyConfigured:
+      SimpleError(response, 409, "already_configured", result.message);
+      return;
+    case SetupOutcome::kWeakPassword:
+    case SetupOutcome::kWeakRootPassword:
+      SimpleError(response, 400, "weak_password", result.message);
+      return;
+    case SetupOutcome::kInvalidUser:
+      SimpleError(response, 400, "invalid_user", result.message);
+      return;
+    case SetupOutcome::kUserExists:
+      SimpleError(response, 409, "user_exists", result.message);
+      return;
+    case SetupOutcome::kFailed:
+      SimpleError(response, 500, "internal_error", "Setup failed");
+      return;
+  }
+}
+
+Api::Api(auth::Authenticator& auth, sql::Engine& engine, Options options)
+    : impl_(std::make_unique<Impl>(auth, engine, std::move(options))) {}
+
+Api::~Api() = default;
+
+void Api::Handle(const Request& request, Response& response) {
+  impl_->Route(request, response);
+  impl_->ApplyCors(request, response);
+}
+
+std::string Api::BodyTooLargeJson(uint64_t size, uint64_t max) {
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("error").String("BODY_TOO_LARGE");
+  w.Key("message").String("Request body of " + std::to_string(size) + " bytes exceeds the limit of " +
+                          std::to_string(max) + " bytes");
+  w.Key("size_bytes").Int(static_cast<int64_t>(size));
+  w.Key("max_bytes").Int(static_cast<int64_t>(max));
+  w.EndObject();
+  return body;
+}
+
+}  // namespace kalamdb::api
