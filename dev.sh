@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Everything the build and tests need, from Debian 12 (see docs/dependencies.md).
+# Everything the build and tests need, all Debian 12 packages (README: Building by hand).
 PACKAGES=(g++ cmake ninja-build make pkgconf ccache git curl
   libboost1.81-dev librocksdb-dev libsimdjson-dev rapidjson-dev libssl-dev libcrypt-dev
   libtomlplusplus-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev)
