@@ -34,7 +34,8 @@ double TookMs(const Request& request) {
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -87,7 +88,10 @@ void WriteUser(JsonWriter& w, const catalog::User& user) {
   w.Key("id").String(user.user_id);
   w.Key("role").String(catalog::RoleName(user.role));
   w.Key("email");
-  if (user.email) w.String(*user.email); else w.Null();
+  if (user.email)
+    w.String(*user.email);
+  else
+    w.Null();
   w.Key("created_at").String(FormatRfc3339Micros(user.created_at));
   w.Key("updated_at").String(FormatRfc3339Micros(user.updated_at));
   w.EndObject();
@@ -104,7 +108,8 @@ std::optional<Fields> ParseAuthBody(const Request& request, Response& response,
   simdjson::padded_string padded(request.body);
   simdjson::dom::element doc;
   simdjson::dom::object object;
-  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(object) != simdjson::SUCCESS) {
     SimpleError(response, 400, "invalid_request", "Request body must be a JSON object");
     return std::nullopt;
   }
@@ -115,14 +120,19 @@ std::optional<Fields> ParseAuthBody(const Request& request, Response& response,
       return std::nullopt;
     }
     std::optional<std::string>* slot = nullptr;
-    if (key == "user" || key == "username") slot = &fields.user;
-    else if (key == "password") slot = &fields.password;
-    else if (key == "root_password") slot = &fields.root_password;
-    else if (key == "email") slot = &fields.email;
+    if (key == "user" || key == "username")
+      slot = &fields.user;
+    else if (key == "password")
+      slot = &fields.password;
+    else if (key == "root_password")
+      slot = &fields.root_password;
+    else if (key == "email")
+      slot = &fields.email;
     if (value.is_null()) continue;
     std::string_view text;
     if (value.get_string().get(text) != simdjson::SUCCESS) {
-      SimpleError(response, 400, "invalid_request", "field `" + std::string(key) + "` must be a string");
+      SimpleError(response, 400, "invalid_request",
+                  "field `" + std::string(key) + "` must be a string");
       return std::nullopt;
     }
     if (slot != nullptr) *slot = std::string(text);
@@ -161,7 +171,10 @@ class IpRateLimiter {
 
 struct Api::Impl {
   Impl(auth::Authenticator& a, sql::Engine& e, Options o)
-      : auth(a), engine(e), options(std::move(o)), auth_limiter(options.auth_requests_per_ip_per_sec) {}
+      : auth(a),
+        engine(e),
+        options(std::move(o)),
+        auth_limiter(options.auth_requests_per_ip_per_sec) {}
 
   auth::Authenticator& auth;
   sql::Engine& engine;
@@ -206,8 +219,10 @@ void Api::Impl::ApplyCors(const Request& request, Response& response) const {
     }
     return out;
   };
-  if (!cors.expose_headers.empty()) response.AddHeader("Access-Control-Expose-Headers", join(cors.expose_headers));
-  if (request.method == Method::kOptions && !request.Header("access-control-request-method").empty()) {
+  if (!cors.expose_headers.empty())
+    response.AddHeader("Access-Control-Expose-Headers", join(cors.expose_headers));
+  if (request.method == Method::kOptions &&
+      !request.Header("access-control-request-method").empty()) {
     response.AddHeader("Access-Control-Allow-Methods", join(cors.allowed_methods));
     response.AddHeader("Access-Control-Allow-Headers", join(cors.allowed_headers));
     response.AddHeader("Access-Control-Max-Age", std::to_string(cors.max_age));
@@ -253,7 +268,8 @@ void Api::Impl::Route(const Request& request, Response& response) {
   if (path == "/v1/ws") {
     // The connection layer can hand this socket to a WebSocket session; live queries are not
     // implemented yet.
-    SimpleError(response, 501, "not_implemented", "Live queries over WebSocket are not available yet");
+    SimpleError(response, 501, "not_implemented",
+                "Live queries over WebSocket are not available yet");
     response.content_type = "application/json";
     return;
   }
@@ -309,7 +325,8 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
   std::string_view sql_text;
   auto sql_field = object["sql"];
-  if (sql_field.error() != simdjson::SUCCESS || sql_field.get_string().get(sql_text) != simdjson::SUCCESS) {
+  if (sql_field.error() != simdjson::SUCCESS ||
+      sql_field.get_string().get(sql_text) != simdjson::SUCCESS) {
     SqlError(response, request, 400, "INVALID_INPUT",
              "Invalid JSON payload: missing string field `sql`");
     return;
@@ -415,7 +432,8 @@ void Api::Impl::AddCookie(const Request& request, Response& response, std::strin
   response.AddHeader("Set-Cookie", std::move(cookie));
 }
 
-void Api::Impl::WriteTokens(const Request& request, Response& response, const auth::TokenPair& tokens) {
+void Api::Impl::WriteTokens(const Request& request, Response& response,
+                            const auth::TokenPair& tokens) {
   const int64_t now = NowSeconds();
   JsonWriter w(response.body);
   w.BeginObject();
@@ -428,12 +446,14 @@ void Api::Impl::WriteTokens(const Request& request, Response& response, const au
   w.Key("refresh_expires_at").String(FormatRfc3339Micros(tokens.refresh_expires_at * 1000000));
   w.EndObject();
   AddCookie(request, response, "kalamdb_auth", tokens.access_token, tokens.access_expires_at - now);
-  AddCookie(request, response, "kalamdb_refresh", tokens.refresh_token, tokens.refresh_expires_at - now);
+  AddCookie(request, response, "kalamdb_refresh", tokens.refresh_token,
+            tokens.refresh_expires_at - now);
 }
 
 void Api::Impl::Login(const Request& request, Response& response) {
   if (!auth_limiter.Allow(request.peer_ip)) {
-    SimpleError(response, 429, "rate_limited", "Too many authentication attempts. Please retry shortly.");
+    SimpleError(response, 429, "rate_limited",
+                "Too many authentication attempts. Please retry shortly.");
     return;
   }
   auto fields = ParseAuthBody(request, response, {"user", "username", "password"});
@@ -441,7 +461,8 @@ void Api::Impl::Login(const Request& request, Response& response) {
   std::string user = fields->user.value_or("");
   std::string password = fields->password.value_or("");
   if (user.size() > 128 || password.size() > 256) {
-    SimpleError(response, 400, "invalid_request", "user must be at most 128 and password at most 256 characters");
+    SimpleError(response, 400, "invalid_request",
+                "user must be at most 128 and password at most 256 characters");
     return;
   }
   auto tokens = auth.Login(user, password, request.peer_is_loopback);
@@ -454,7 +475,8 @@ void Api::Impl::Login(const Request& request, Response& response) {
         SimpleError(response, 401, "account_locked", tokens.status().message());
         return;
       case ErrorCode::kPermissionDenied:
-        SimpleError(response, 403, "forbidden", "Root login is only allowed from localhost until a password is set");
+        SimpleError(response, 403, "forbidden",
+                    "Root login is only allowed from localhost until a password is set");
         return;
       case ErrorCode::kUnauthenticated:
         SimpleError(response, 401, "unauthorized", "Invalid credentials");
@@ -469,7 +491,8 @@ void Api::Impl::Login(const Request& request, Response& response) {
 
 void Api::Impl::Refresh(const Request& request, Response& response) {
   if (!auth_limiter.Allow(request.peer_ip)) {
-    SimpleError(response, 429, "rate_limited", "Too many authentication attempts. Please retry shortly.");
+    SimpleError(response, 429, "rate_limited",
+                "Too many authentication attempts. Please retry shortly.");
     return;
   }
   std::string_view token;
@@ -517,8 +540,9 @@ void Api::Impl::Me(const Request& request, Response& response) {
   }
   auto user = auth.VerifyAccessToken(token);
   if (!user.ok()) {
-    SimpleError(response, 401, "unauthorized",
-                user.status().code() == ErrorCode::kTokenExpired ? "Token expired" : "Invalid credentials");
+    SimpleError(
+        response, 401, "unauthorized",
+        user.status().code() == ErrorCode::kTokenExpired ? "Token expired" : "Invalid credentials");
     return;
   }
   JsonWriter w(response.body);
@@ -536,9 +560,10 @@ void Api::Impl::Status(const Request& request, Response& response) {
   bool needs_setup = auth.NeedsSetup();
   JsonWriter w(response.body);
   w.BeginObject().Key("needs_setup").Bool(needs_setup);
-  w.Key("message").String(needs_setup ? "Server requires initial setup. Call POST /v1/api/auth/setup "
-                                        "with user, password, root_password, and optional email."
-                                      : "Server is configured and ready.");
+  w.Key("message").String(needs_setup
+                              ? "Server requires initial setup. Call POST /v1/api/auth/setup "
+                                "with user, password, root_password, and optional email."
+                              : "Server is configured and ready.");
   w.EndObject();
 }
 
@@ -551,7 +576,8 @@ void Api::Impl::Setup(const Request& request, Response& response) {
     SimpleError(response, 403, "forbidden", "Server setup can only be performed from localhost");
     return;
   }
-  auto fields = ParseAuthBody(request, response, {"user", "username", "password", "root_password", "email"});
+  auto fields =
+      ParseAuthBody(request, response, {"user", "username", "password", "root_password", "email"});
   if (!fields) return;
   auto result = auth.Setup(fields->user.value_or(""), fields->password.value_or(""),
                            fields->root_password.value_or(""), fields->email);
@@ -599,8 +625,8 @@ std::string Api::BodyTooLargeJson(uint64_t size, uint64_t max) {
   JsonWriter w(body);
   w.BeginObject();
   w.Key("error").String("BODY_TOO_LARGE");
-  w.Key("message").String("Request body of " + std::to_string(size) + " bytes exceeds the limit of " +
-                          std::to_string(max) + " bytes");
+  w.Key("message").String("Request body of " + std::to_string(size) +
+                          " bytes exceeds the limit of " + std::to_string(max) + " bytes");
   w.Key("size_bytes").Int(static_cast<int64_t>(size));
   w.Key("max_bytes").Int(static_cast<int64_t>(max));
   w.EndObject();

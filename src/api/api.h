@@ -57,7 +57,8 @@ class Api {
   // Routes and answers one request.
   void Handle(const http::Request& request, http::Response& response);
 
-  // The 413 body of the reference: {"error":"BODY_TOO_LARGE","message":...,"size_bytes":N,"max_bytes":M}.
+  // The 413 body of the reference:
+  // {"error":"BODY_TOO_LARGE","message":...,"size_bytes":N,"max_bytes":M}.
   static std::string BodyTooLargeJson(uint64_t size, uint64_t max);
 
  private:

@@ -70,12 +70,12 @@ enum class SetupOutcome {
   kWeakRootPassword,   // the root password fails the policy
   kInvalidUser,        // empty, "root", or contains "..", "/", "\", NUL
   kUserExists,
-  kFailed,             // storage error
+  kFailed,  // storage error
 };
 
 struct SetupResult {
   SetupOutcome outcome = SetupOutcome::kOk;
-  std::string message;  // the wire message for this outcome
+  std::string message;                        // the wire message for this outcome
   std::shared_ptr<const catalog::User> user;  // the created DBA user on success
 };
 

@@ -61,7 +61,8 @@ Status Unauthenticated(std::string message = "Invalid credentials") {
 bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i])))
       return false;
   }
   return true;
@@ -89,7 +90,8 @@ const std::string& DummyHash(int cost) {
 }  // namespace
 
 Authenticator::Authenticator(catalog::UserStore& users, Options options)
-    : users_(users), options_([&] {
+    : users_(users),
+      options_([&] {
         if (!options.now_micros) options.now_micros = [] { return NowMicros(); };
         return std::move(options);
       }()),
@@ -154,7 +156,8 @@ Result<Principal> Authenticator::AuthenticateBasic(std::string_view credentials)
   std::string_view password(decoded->data() + colon + 1, decoded->size() - colon - 1);
 
   auto user = users_.Get(user_id);
-  if (user == nullptr || user->deleted() || user->password_hash.empty() || user->auth_type == "oauth") {
+  if (user == nullptr || user->deleted() || user->password_hash.empty() ||
+      user->auth_type == "oauth") {
     if (!VerifyPassword(password, DummyHash(options_.bcrypt_cost))) return Unauthenticated();
     return Unauthenticated();
   }
@@ -167,7 +170,8 @@ Result<Principal> Authenticator::AuthenticateBasic(std::string_view credentials)
     std::lock_guard lock(cache_mu_);
     auto it = basic_cache_.find(user->user_id);
     if (it != basic_cache_.end() && it->second.expires_at > now &&
-        it->second.stored_hash == user->password_hash && ConstantTimeEquals(it->second.password_mac, mac)) {
+        it->second.stored_hash == user->password_hash &&
+        ConstantTimeEquals(it->second.password_mac, mac)) {
       return Principal{user->user_id, user->role, Method::kBasic, true};
     }
   }
@@ -178,9 +182,10 @@ Result<Principal> Authenticator::AuthenticateBasic(std::string_view credentials)
   if (user->failed_login_attempts != 0) RecordSuccess(*user);
   {
     std::lock_guard lock(cache_mu_);
-    if (basic_cache_.size() > 10000) basic_cache_.clear();  // bound memory; entries are cheap to redo
-    basic_cache_[user->user_id] =
-        CacheEntry{std::move(mac), user->password_hash, now + options_.basic_cache_seconds * kMicros};
+    if (basic_cache_.size() > 10000)
+      basic_cache_.clear();  // bound memory; entries are cheap to redo
+    basic_cache_[user->user_id] = CacheEntry{std::move(mac), user->password_hash,
+                                             now + options_.basic_cache_seconds * kMicros};
   }
   return Principal{user->user_id, user->role, Method::kBasic, false};
 }
@@ -248,7 +253,8 @@ Result<TokenPair> Authenticator::Login(std::string_view user_id, std::string_vie
     return Unauthenticated();
   }
   if (user->locked_until && *user->locked_until > Now()) {
-    return Status(ErrorCode::kAccountLocked, "Account locked due to too many failed login attempts");
+    return Status(ErrorCode::kAccountLocked,
+                  "Account locked due to too many failed login attempts");
   }
   if (!VerifyPassword(password, user->password_hash)) {
     RecordFailure(*user);
@@ -293,10 +299,12 @@ SetupResult Authenticator::Setup(std::string_view user_id, std::string_view pass
             "Server has already been configured. Root password is set.", nullptr};
   }
   if (Status st = CheckPasswordPolicy(password); !st.ok()) {
-    return {SetupOutcome::kWeakPassword, "DBA user password: " + std::string(st.message()), nullptr};
+    return {SetupOutcome::kWeakPassword, "DBA user password: " + std::string(st.message()),
+            nullptr};
   }
   if (Status st = CheckPasswordPolicy(root_password); !st.ok()) {
-    return {SetupOutcome::kWeakRootPassword, "Root password: " + std::string(st.message()), nullptr};
+    return {SetupOutcome::kWeakRootPassword, "Root password: " + std::string(st.message()),
+            nullptr};
   }
   if (!ValidUserId(user_id)) return {SetupOutcome::kInvalidUser, "Invalid user id", nullptr};
   if (user_id == "root") {
@@ -304,7 +312,8 @@ SetupResult Authenticator::Setup(std::string_view user_id, std::string_view pass
             nullptr};
   }
   if (auto existing = users_.Get(user_id); existing && !existing->deleted()) {
-    return {SetupOutcome::kUserExists, "User '" + std::string(user_id) + "' already exists", nullptr};
+    return {SetupOutcome::kUserExists, "User '" + std::string(user_id) + "' already exists",
+            nullptr};
   }
   if (Status st = CreatePasswordUser(user_id, password, Role::kDba, std::move(email)); !st.ok()) {
     if (st.code() == ErrorCode::kAlreadyExists) {
@@ -350,7 +359,8 @@ Result<std::string> ResolveJwtSecret(std::string_view secret, const std::string&
     return Status(ErrorCode::kStorageIo, "cannot write '" + path + "': " + std::strerror(errno));
   }
   std::string line = generated + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Status(ErrorCode::kStorageIo, "cannot write '" + path + "'");
   return generated;

@@ -91,7 +91,8 @@ TEST_F(AuthenticatorTest, RoleChangeInvalidatesTokens) {
   changed.role = Role::kUser;
   ASSERT_TRUE(users_->Put(changed).ok());
   EXPECT_FALSE(auth_->Authenticate("Bearer " + tokens->access_token).ok());
-  EXPECT_EQ(auth_->Refresh(tokens->refresh_token).status().message(), "Token role does not match user role");
+  EXPECT_EQ(auth_->Refresh(tokens->refresh_token).status().message(),
+            "Token role does not match user role");
 }
 
 TEST_F(AuthenticatorTest, UnknownAndWrongCredentialsAreRejected) {
@@ -109,10 +110,12 @@ TEST_F(AuthenticatorTest, UnknownAndWrongCredentialsAreRejected) {
 TEST_F(AuthenticatorTest, FiveFailuresLockTheAccountForFifteenMinutes) {
   ASSERT_TRUE(auth_->CreatePasswordUser("bob", "bobpass123", Role::kUser, std::nullopt).ok());
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(auth_->Login("bob", "wrong", false).status().code(), ErrorCode::kUnauthenticated) << i;
+    EXPECT_EQ(auth_->Login("bob", "wrong", false).status().code(), ErrorCode::kUnauthenticated)
+        << i;
   }
   EXPECT_EQ(auth_->Login("bob", "bobpass123", false).status().code(), ErrorCode::kAccountLocked);
-  EXPECT_EQ(auth_->Authenticate(Basic("bob", "bobpass123")).status().code(), ErrorCode::kAccountLocked);
+  EXPECT_EQ(auth_->Authenticate(Basic("bob", "bobpass123")).status().code(),
+            ErrorCode::kAccountLocked);
   int64_t saved = g_now;
   g_now += 16ll * 60 * 1000000;
   EXPECT_TRUE(auth_->Login("bob", "bobpass123", false).ok());
@@ -162,7 +165,8 @@ TEST_F(AuthenticatorTest, SetupFlow) {
   EXPECT_EQ(auth_->Login("root", "x", false).status().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(auth_->Login("root", "x", true).status().code(), ErrorCode::kUnauthenticated);
 
-  EXPECT_EQ(auth_->Setup("admin", "short", "rootpass123", std::nullopt).outcome, SetupOutcome::kWeakPassword);
+  EXPECT_EQ(auth_->Setup("admin", "short", "rootpass123", std::nullopt).outcome,
+            SetupOutcome::kWeakPassword);
   EXPECT_EQ(auth_->Setup("admin", "adminpass1", "password", std::nullopt).outcome,
             SetupOutcome::kWeakRootPassword);
   EXPECT_EQ(auth_->Setup("root", "adminpass1", "rootpass123", std::nullopt).outcome,

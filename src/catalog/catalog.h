@@ -34,7 +34,7 @@ inline bool IsAdmin(Role role) { return role == Role::kDba || role == Role::kSys
 
 // One row of system.users. Timestamps are microseconds since the Unix epoch.
 struct User {
-  std::string user_id;  // the login name
+  std::string user_id;        // the login name
   std::string password_hash;  // bcrypt "$2b$..."; empty = no password (root before setup)
   Role role = Role::kUser;
   std::optional<std::string> email;

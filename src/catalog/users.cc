@@ -18,29 +18,41 @@ constexpr std::string_view kUserPrefix = "user/";
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 void OptString(JsonWriter& w, std::string_view key, const std::optional<std::string>& v) {
   w.Key(key);
-  if (v) w.String(*v); else w.Null();
+  if (v)
+    w.String(*v);
+  else
+    w.Null();
 }
 
 void OptInt(JsonWriter& w, std::string_view key, const std::optional<int64_t>& v) {
   w.Key(key);
-  if (v) w.Int(*v); else w.Null();
+  if (v)
+    w.Int(*v);
+  else
+    w.Null();
 }
 
 }  // namespace
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAnonymous: return "anonymous";
-    case Role::kUser: return "user";
-    case Role::kService: return "service";
-    case Role::kDba: return "dba";
-    case Role::kSystem: return "system";
+    case Role::kAnonymous:
+      return "anonymous";
+    case Role::kUser:
+      return "user";
+    case Role::kService:
+      return "service";
+    case Role::kDba:
+      return "dba";
+    case Role::kSystem:
+      return "system";
   }
   return "user";
 }
@@ -51,10 +63,11 @@ bool ParseRole(std::string_view text, Role* role) {
     Role role;
   };
   static constexpr Alias kAliases[] = {
-      {"user", Role::kUser},       {"viewer", Role::kUser},       {"readonly", Role::kUser},
-      {"service", Role::kService}, {"developer", Role::kService}, {"analyst", Role::kService},
-      {"dba", Role::kDba},         {"admin", Role::kDba},         {"system", Role::kSystem},
-      {"anonymous", Role::kAnonymous}};
+      {"user", Role::kUser},         {"viewer", Role::kUser},
+      {"readonly", Role::kUser},     {"service", Role::kService},
+      {"developer", Role::kService}, {"analyst", Role::kService},
+      {"dba", Role::kDba},           {"admin", Role::kDba},
+      {"system", Role::kSystem},     {"anonymous", Role::kAnonymous}};
   for (const auto& alias : kAliases) {
     if (IEquals(text, alias.name)) {
       *role = alias.role;
@@ -137,19 +150,18 @@ Result<User> DecodeUser(std::string_view bytes) {
 Status UserStore::Load() {
   std::unordered_map<std::string, std::shared_ptr<const User>> loaded;
   Status decode_error;
-  Status scan = store_.ScanPrefix(storage::Family::kMeta, kUserPrefix,
-                                  [&](std::string_view key, std::string_view value) {
-                                    auto user = DecodeUser(value);
-                                    if (!user.ok()) {
-                                      decode_error = Status(ErrorCode::kCorruption,
-                                                            std::string(key) + ": " +
-                                                                std::string(user.status().message()));
-                                      return false;
-                                    }
-                                    std::string id = user->user_id;
-                                    loaded[id] = std::make_shared<const User>(std::move(user).value());
-                                    return true;
-                                  });
+  Status scan = store_.ScanPrefix(
+      storage::Family::kMeta, kUserPrefix, [&](std::string_view key, std::string_view value) {
+        auto user = DecodeUser(value);
+        if (!user.ok()) {
+          decode_error = Status(ErrorCode::kCorruption,
+                                std::string(key) + ": " + std::string(user.status().message()));
+          return false;
+        }
+        std::string id = user->user_id;
+        loaded[id] = std::make_shared<const User>(std::move(user).value());
+        return true;
+      });
   KALAMDB_RETURN_IF_ERROR(scan);
   KALAMDB_RETURN_IF_ERROR(decode_error);
   std::unique_lock lock(mu_);
@@ -198,7 +210,8 @@ std::vector<std::shared_ptr<const User>> UserStore::List() const {
     out.reserve(users_.size());
     for (const auto& [id, user] : users_) out.push_back(user);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->user_id < b->user_id; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->user_id < b->user_id; });
   return out;
 }
 

@@ -35,7 +35,8 @@ std::string Encode(std::string_view bytes, const char* alphabet, bool pad) {
 std::optional<std::string> Decode(std::string_view text, const char* alphabet) {
   std::array<int8_t, 256> table;
   table.fill(-1);
-  for (int k = 0; k < 64; ++k) table[static_cast<unsigned char>(alphabet[k])] = static_cast<int8_t>(k);
+  for (int k = 0; k < 64; ++k)
+    table[static_cast<unsigned char>(alphabet[k])] = static_cast<int8_t>(k);
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   if (text.size() % 4 == 1) return std::nullopt;
   std::string out;

@@ -15,9 +15,9 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::mutex g_mu;
-bool g_console = true;  // guarded by g_mu
-bool g_json = false;    // guarded by g_mu
-FILE* g_file = nullptr; // guarded by g_mu
+bool g_console = true;   // guarded by g_mu
+bool g_json = false;     // guarded by g_mu
+FILE* g_file = nullptr;  // guarded by g_mu
 
 constexpr std::string_view kNames[] = {"ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
 
@@ -47,19 +47,22 @@ Status Init(const Options& options) {
     std::error_code ec;
     std::filesystem::create_directories(options.logs_path, ec);
     if (ec) {
-      return Status(ErrorCode::kConfig, "cannot create logs_path '" + options.logs_path +
-                                            "': " + ec.message());
+      return Status(ErrorCode::kConfig,
+                    "cannot create logs_path '" + options.logs_path + "': " + ec.message());
     }
     std::string path = options.logs_path + (g_json ? "/server.jsonl" : "/server.log");
     g_file = std::fopen(path.c_str(), "a");
     if (g_file == nullptr) {
-      return Status(ErrorCode::kConfig, "cannot open log file '" + path + "': " + std::strerror(errno));
+      return Status(ErrorCode::kConfig,
+                    "cannot open log file '" + path + "': " + std::strerror(errno));
     }
   }
   return Status::OK();
 }
 
-bool Enabled(Level level) { return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed);
+}
 
 void Write(Level level, std::string_view message) {
   if (!Enabled(level)) return;

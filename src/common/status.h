@@ -18,22 +18,22 @@ namespace kalamdb {
 // src/api (api/errors.cc).
 enum class ErrorCode : int {
   kOk = 0,
-  kInvalidArgument = 1,      // malformed client input (JSON, fields, parameters)
-  kInvalidSql = 2,           // SQL that cannot be parsed or is not supported
-  kNotFound = 3,             // a named object does not exist
-  kAlreadyExists = 4,        // a named object exists already
-  kPermissionDenied = 5,     // authenticated, but the role may not do this
-  kUnauthenticated = 6,      // missing or wrong credentials
-  kTokenExpired = 7,         // a JWT whose exp has passed
-  kAccountLocked = 8,        // too many failed logins
-  kStorageIo = 9,            // RocksDB or file-system failure
-  kCorruption = 10,          // stored bytes that do not decode
-  kShuttingDown = 11,        // the server is stopping
-  kInternal = 12,            // a bug: an invariant did not hold
-  kConfig = 13,              // invalid configuration value
-  kConstraintViolation = 14, // NOT NULL, primary key, type coercion
-  kSetupRequired = 15,       // root has no password yet
-  kRateLimited = 16,         // too many requests
+  kInvalidArgument = 1,       // malformed client input (JSON, fields, parameters)
+  kInvalidSql = 2,            // SQL that cannot be parsed or is not supported
+  kNotFound = 3,              // a named object does not exist
+  kAlreadyExists = 4,         // a named object exists already
+  kPermissionDenied = 5,      // authenticated, but the role may not do this
+  kUnauthenticated = 6,       // missing or wrong credentials
+  kTokenExpired = 7,          // a JWT whose exp has passed
+  kAccountLocked = 8,         // too many failed logins
+  kStorageIo = 9,             // RocksDB or file-system failure
+  kCorruption = 10,           // stored bytes that do not decode
+  kShuttingDown = 11,         // the server is stopping
+  kInternal = 12,             // a bug: an invariant did not hold
+  kConfig = 13,               // invalid configuration value
+  kConstraintViolation = 14,  // NOT NULL, primary key, type coercion
+  kSetupRequired = 15,        // root has no password yet
+  kRateLimited = 16,          // too many requests
 };
 
 // Returns a stable lower-case name for `code` ("invalid_argument" ...), for logs and tests.
@@ -75,7 +75,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "a Result built from a Status must hold an error");
   }
@@ -99,8 +99,8 @@ class [[nodiscard]] Result {
 }  // namespace kalamdb
 
 // Returns early from the enclosing function when `expr` yields an error Status.
-#define KALAMDB_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::kalamdb::Status _kalamdb_st = (expr);  \
+#define KALAMDB_RETURN_IF_ERROR(expr)          \
+  do {                                         \
+    ::kalamdb::Status _kalamdb_st = (expr);    \
     if (!_kalamdb_st.ok()) return _kalamdb_st; \
   } while (0)

@@ -17,15 +17,14 @@ namespace {
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   }
   return true;
 }
 
-Status NetError(std::string what) {
-  return Status(ErrorCode::kShuttingDown, std::move(what));
-}
+Status NetError(std::string what) { return Status(ErrorCode::kShuttingDown, std::move(what)); }
 
 }  // namespace
 
@@ -55,7 +54,8 @@ Status Client::Connect() {
   addrinfo* res = nullptr;
   std::string port = std::to_string(port_);
   if (int rc = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return Status(ErrorCode::kInvalidArgument, "cannot resolve '" + host_ + "': " + gai_strerror(rc));
+    return Status(ErrorCode::kInvalidArgument,
+                  "cannot resolve '" + host_ + "': " + gai_strerror(rc));
   }
   std::string last_error = "no address";
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
@@ -103,7 +103,8 @@ Status Client::Fill() {
     }
     if (n == 0) return NetError("connection closed by server");
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return NetError("timed out waiting for the server");
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return NetError("timed out waiting for the server");
     return NetError(std::string("recv failed: ") + std::strerror(errno));
   }
 }
@@ -188,9 +189,9 @@ Result<ClientResponse> Client::ReadResponse(bool head_request) {
   }
 }
 
-Result<ClientResponse> Client::Send(std::string_view method, std::string_view target,
-                                       std::string_view body,
-                                       const std::vector<std::pair<std::string, std::string>>& headers) {
+Result<ClientResponse> Client::Send(
+    std::string_view method, std::string_view target, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string req;
   req.reserve(256 + body.size());
   req.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");

@@ -34,8 +34,8 @@ class Client {
   // Errors: kStorageIo-free; kInternal-free; kUnauthenticated-free: only network errors,
   // reported as kInvalidArgument (bad host) or kShuttingDown (connection failed or closed).
   Result<ClientResponse> Send(std::string_view method, std::string_view target,
-                                 std::string_view body = {},
-                                 const std::vector<std::pair<std::string, std::string>>& headers = {});
+                              std::string_view body = {},
+                              const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Writes raw bytes on the connection (tests of malformed input). Connects if needed.
   Status SendRaw(std::string_view bytes);
   // Reads one response from the connection (after SendRaw).

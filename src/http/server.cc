@@ -5,12 +5,12 @@
 // worker 0 and deals new sockets round-robin. A connection is one C++20 coroutine that loops:
 // parse every complete request already buffered, answer each into one output buffer, write it,
 // read more. A per-worker sweep timer enforces idle, request and write timeouts.
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -47,14 +47,22 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    case bhttp::verb::put: return Method::kPut;
-    case bhttp::verb::delete_: return Method::kDelete;
-    case bhttp::verb::options: return Method::kOptions;
-    case bhttp::verb::patch: return Method::kPatch;
-    default: return Method::kOther;
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    case bhttp::verb::options:
+      return Method::kOptions;
+    case bhttp::verb::patch:
+      return Method::kPatch;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -129,29 +137,52 @@ std::string_view Request::Header(std::string_view name) const {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -194,7 +225,10 @@ class Server::Impl {
       head = c;
     }
     void Unlink(Conn* c) {
-      if (c->prev) c->prev->next = c->next; else head = c->next;
+      if (c->prev)
+        c->prev->next = c->next;
+      else
+        head = c->next;
       if (c->next) c->next->prev = c->prev;
       c->prev = c->next = nullptr;
     }
@@ -207,15 +241,17 @@ class Server::Impl {
         return SimpleJsonError("BODY_TOO_LARGE", "Request body too large");
       };
     }
-    int n = options_.workers > 0 ? options_.workers
-                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = options_.workers > 0
+                ? options_.workers
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
   }
 
   Status Start() {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return Status(ErrorCode::kConfig, "server.host: invalid address '" + options_.host + "'");
+    if (ec)
+      return Status(ErrorCode::kConfig, "server.host: invalid address '" + options_.host + "'");
     tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
     acceptor_.emplace(workers_[0]->ctx);
     acceptor_->open(endpoint.protocol(), ec);
@@ -379,7 +415,11 @@ class Server::Impl {
       if (ec) {
         Response error;
         if (ec == bhttp::error::body_limit) {
-          uint64_t size = parser->content_length().value_or(options_.max_body_size + 1);
+          // content_length() asserts a finished header, which a body_limit error can precede;
+          // the field itself is already parsed.
+          uint64_t size = options_.max_body_size + 1;
+          auto announced = parser->get()[bhttp::field::content_length];
+          std::from_chars(announced.data(), announced.data() + announced.size(), size);
           error.status = 413;
           error.body = options_.body_too_large(size, options_.max_body_size);
         } else if (ec == bhttp::error::header_limit) {
@@ -402,12 +442,14 @@ class Server::Impl {
       request.target = std::string_view(message.target().data(), message.target().size());
       size_t q = request.target.find('?');
       request.path = request.target.substr(0, q);
-      request.query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+      request.query =
+          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
       request.body = message.body();
       request.headers.clear();
       for (const auto& field : message) {
-        request.headers.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
-                                     std::string_view(field.value().data(), field.value().size()));
+        request.headers.emplace_back(
+            std::string_view(field.name_string().data(), field.name_string().size()),
+            std::string_view(field.value().data(), field.value().size()));
       }
       request.start_ns = c.request_start_ns;
       Response response;
@@ -479,7 +521,8 @@ class Server::Impl {
       if (c.worker->draining && !parser && c.in.size() == 0) co_return;
 
       auto space = c.in.prepare(16384);
-      size_t n = co_await c.socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
+      size_t n =
+          co_await c.socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (c.timed_out) {
           Response timeout;

@@ -99,7 +99,8 @@ int Main(int argc, char** argv) {
   } else {
     warnings.push_back("no server.toml found; using built-in defaults");
   }
-  if (Status st = ApplyEnvOverrides(config, ProcessEnv, &warnings); !st.ok()) return Fatal(st.message());
+  if (Status st = ApplyEnvOverrides(config, ProcessEnv, &warnings); !st.ok())
+    return Fatal(st.message());
   if (Status st = Validate(config); !st.ok()) return Fatal(st.message());
 
   log::Options log_options;
@@ -112,15 +113,18 @@ int Main(int argc, char** argv) {
 
   if (!IsLoopbackHost(config.server.host) && !config.auth.jwt_secret.empty() &&
       (config.auth.jwt_secret.size() < 32 || config.auth.jwt_secret == "CHANGE_ME_IN_PRODUCTION")) {
-    return Fatal("auth.jwt_secret: expected at least 32 characters (not a placeholder) when "
-                 "server.host is not a loopback address");
+    return Fatal(
+        "auth.jwt_secret: expected at least 32 characters (not a placeholder) when "
+        "server.host is not a loopback address");
   }
   RaiseFileLimit();
 
   // 2. Storage and users.
   std::error_code ec;
   std::filesystem::create_directories(config.storage.data_path, ec);
-  if (ec) return Fatal("storage.data_path: cannot create '" + config.storage.data_path + "': " + ec.message());
+  if (ec)
+    return Fatal("storage.data_path: cannot create '" + config.storage.data_path +
+                 "': " + ec.message());
   storage::Options storage_options;
   storage_options.path = config.storage.data_path + "/rocksdb";
   storage_options.sync_writes = config.storage.rocksdb.sync_writes;
@@ -133,7 +137,8 @@ int Main(int argc, char** argv) {
   catalog::UserStore users(**store);
   if (Status st = users.Load(); !st.ok()) return Fatal(st.message());
 
-  auto secret = auth::ResolveJwtSecret(config.auth.jwt_secret, config.storage.data_path + "/jwt_secret");
+  auto secret =
+      auth::ResolveJwtSecret(config.auth.jwt_secret, config.storage.data_path + "/jwt_secret");
   if (!secret.ok()) return Fatal(secret.status().message());
   auth::Options auth_options;
   auth_options.jwt_secret = std::move(secret).value();
@@ -146,8 +151,9 @@ int Main(int argc, char** argv) {
       !config.env_root_password.empty() ? config.env_root_password : config.auth.root_password;
   if (Status st = authenticator.Bootstrap(root_password); !st.ok()) return Fatal(st.message());
   if (authenticator.NeedsSetup()) {
-    log::Warn("root has no password: call POST /v1/api/auth/setup from localhost, or restart "
-              "with KALAMDB_ROOT_PASSWORD set");
+    log::Warn(
+        "root has no password: call POST /v1/api/auth/setup from localhost, or restart "
+        "with KALAMDB_ROOT_PASSWORD set");
   }
 
   // 3. SQL engine, API and HTTP.
@@ -178,9 +184,10 @@ int Main(int argc, char** argv) {
   http_options.request_timeout_seconds = config.performance.request_timeout;
   http_options.keepalive_timeout_seconds = config.performance.keepalive_timeout;
   http_options.body_too_large = &api::Api::BodyTooLargeJson;
-  http::Server http_server(http_options, [&api](const http::Request& request, http::Response& response) {
-    api.Handle(request, response);
-  });
+  http::Server http_server(http_options,
+                           [&api](const http::Request& request, http::Response& response) {
+                             api.Handle(request, response);
+                           });
   if (Status st = http_server.Start(); !st.ok()) return Fatal(st.message());
   log::Info("kalamdb-server " KALAMDB_VERSION " listening on http://" + config.server.host + ":" +
             std::to_string(http_server.port()) + " (data in " + config.storage.data_path + ")");

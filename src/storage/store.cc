@@ -91,8 +91,8 @@ Result<std::optional<std::string>> Store::Get(Family family, std::string_view ke
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
   std::string value;
-  rocksdb::Status s = impl_->db->Get(impl_->read_options,
-                                     impl_->families[static_cast<size_t>(family) + 1], ToSlice(key), &value);
+  rocksdb::Status s = impl_->db->Get(
+      impl_->read_options, impl_->families[static_cast<size_t>(family) + 1], ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "get");
   return std::optional<std::string>(std::move(value));
@@ -101,18 +101,19 @@ Result<std::optional<std::string>> Store::Get(Family family, std::string_view ke
 Status Store::Put(Family family, std::string_view key, std::string_view value) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
-  return FromRocks(impl_->db->Put(impl_->write_options,
-                                  impl_->families[static_cast<size_t>(family) + 1], ToSlice(key),
-                                  ToSlice(value)),
-                   "put");
+  return FromRocks(
+      impl_->db->Put(impl_->write_options, impl_->families[static_cast<size_t>(family) + 1],
+                     ToSlice(key), ToSlice(value)),
+      "put");
 }
 
 Status Store::Delete(Family family, std::string_view key) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
-  return FromRocks(impl_->db->Delete(impl_->write_options,
-                                     impl_->families[static_cast<size_t>(family) + 1], ToSlice(key)),
-                   "delete");
+  return FromRocks(
+      impl_->db->Delete(impl_->write_options, impl_->families[static_cast<size_t>(family) + 1],
+                        ToSlice(key)),
+      "delete");
 }
 
 Status Store::Write(const WriteBatch& batch) {
@@ -128,12 +129,13 @@ Status Store::Write(const WriteBatch& batch) {
   return FromRocks(impl_->db->Write(impl_->write_options, &wb), "write");
 }
 
-Status Store::ScanPrefix(Family family, std::string_view prefix,
-                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+Status Store::ScanPrefix(
+    Family family, std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(impl_->read_options, impl_->families[static_cast<size_t>(family) + 1]));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(
+      impl_->read_options, impl_->families[static_cast<size_t>(family) + 1]));
   for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     std::string_view key(k.data(), k.size());
