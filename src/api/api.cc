@@ -553,6 +553,11 @@ void Api::Impl::Me(const Request& request, Response& response) {
 }
 
 void Api::Impl::Status(const Request& request, Response& response) {
+  if (!auth_limiter.Allow(request.peer_ip)) {
+    SimpleError(response, 429, "rate_limited",
+                "Too many authentication attempts. Please retry shortly.");
+    return;
+  }
   if (!request.peer_is_loopback && !options.allow_remote_setup) {
     SimpleError(response, 403, "forbidden", "Setup status can only be checked from localhost");
     return;

@@ -437,11 +437,27 @@ class Server::Impl {
         continue;
       }
       auto& message = parser->get();
+      if (message.find(bhttp::field::transfer_encoding) != message.end() && !parser->chunked()) {
+        // A request body is framed by chunked or Content-Length only (RFC 9112 6.3): any other
+        // Transfer-Encoding leaves its length unknown, and guessing invites request smuggling.
+        Response error;
+        error.status = 400;
+        error.body = SimpleJsonError("BAD_REQUEST", "Unsupported Transfer-Encoding");
+        AppendResponse(c.out, error, false, false);
+        return false;
+      }
       bool keep_alive = message.keep_alive();
       request.method = ToMethod(message.method());
       request.target = std::string_view(message.target().data(), message.target().size());
-      size_t q = request.target.find('?');
-      request.path = request.target.substr(0, q);
+      std::string_view origin_form = request.target;
+      if (origin_form.rfind("http://", 0) == 0 || origin_form.rfind("https://", 0) == 0) {
+        // Absolute form (RFC 9112 3.2.2): route on the path after the authority.
+        size_t slash = origin_form.find('/', origin_form.find("//") + 2);
+        origin_form =
+            slash == std::string_view::npos ? std::string_view("/") : origin_form.substr(slash);
+      }
+      size_t q = origin_form.find('?');
+      request.path = origin_form.substr(0, q);
       request.query =
           q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
       request.body = message.body();

@@ -1,0 +1,233 @@
+// sql_test.cc: POST /v1/api/sql on the real binary: authentication, the success envelope and
+// the error envelope.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "e2e/e2e_helpers.h"
+
+namespace kalamdb::test {
+namespace {
+
+constexpr char kSelectOne[] = R"({"sql":"SELECT 1"})";
+
+// {"status":"error","error":{"code":..,"message":..},"results":[],"took":<number>}.
+void ExpectSqlError(const ClientResponse& response, int status, std::string_view code,
+                    std::optional<std::string_view> message = std::nullopt) {
+  EXPECT_EQ(response.status, status) << response.body;
+  EXPECT_EQ(response.Header("Content-Type"), std::string_view("application/json"));
+  JsonDoc doc(response.body);
+  ASSERT_TRUE(doc.ok()) << response.body;
+  EXPECT_EQ(Sorted(doc.Keys("")), (std::vector<std::string>{"error", "results", "status", "took"}))
+      << response.body;
+  EXPECT_EQ(doc.Str("/status"), "error") << response.body;
+  EXPECT_EQ(Sorted(doc.Keys("/error")), (std::vector<std::string>{"code", "message"}))
+      << response.body;
+  EXPECT_EQ(doc.Str("/error/code"), code) << response.body;
+  if (message) {
+    EXPECT_EQ(doc.Str("/error/message"), *message) << response.body;
+  } else {
+    EXPECT_FALSE(doc.Str("/error/message").value_or("").empty()) << response.body;
+  }
+  EXPECT_EQ(doc.Size("/results"), 0) << response.body;
+  ASSERT_TRUE(doc.IsNumber("/took")) << response.body;
+  EXPECT_GE(*doc.Number("/took"), 0.0);
+}
+
+// The SELECT 1 success envelope, run as `user`.
+void ExpectSelectOne(const ClientResponse& response, std::string_view user) {
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("Content-Type"), std::string_view("application/json"));
+  JsonDoc doc(response.body);
+  ASSERT_TRUE(doc.ok()) << response.body;
+  EXPECT_EQ(doc.Str("/status"), "success");
+  ASSERT_EQ(doc.Size("/results"), 1) << response.body;
+  EXPECT_EQ(doc.Size("/results/0/schema"), 1) << response.body;
+  EXPECT_EQ(Sorted(doc.Keys("/results/0/schema/0")),
+            (std::vector<std::string>{"data_type", "index", "name"}));
+  EXPECT_EQ(doc.Str("/results/0/schema/0/name"), "Int64(1)");
+  EXPECT_EQ(doc.Str("/results/0/schema/0/data_type"), "BigInt");
+  EXPECT_EQ(doc.Int("/results/0/schema/0/index"), 0);
+  // BIGINT cells are JSON strings.
+  EXPECT_EQ(doc.Minified("/results/0/rows"), R"([["1"]])");
+  EXPECT_EQ(doc.Int("/results/0/row_count"), 1);
+  EXPECT_EQ(doc.Str("/results/0/as_user"), user);
+  EXPECT_FALSE(doc.Has("/results/0/message"));
+  ASSERT_TRUE(doc.IsNumber("/took")) << response.body;
+  EXPECT_GE(*doc.Number("/took"), 0.0);
+  // A single row-returning statement carries "error": null.
+  EXPECT_TRUE(doc.IsNull("/error")) << response.body;
+}
+
+class SqlE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()); }
+  int port() const { return server_.Port(); }
+  ClientResponse Sql(std::string_view body, const Headers& headers) {
+    return Call(port(), "POST", "/v1/api/sql", body, headers);
+  }
+  ClientResponse RootSql(std::string_view body) {
+    return Sql(body, {{"Authorization", BasicAuth("root", kRootPassword)}});
+  }
+  ServerProcess server_{RootServerOptions()};
+};
+
+TEST_F(SqlE2E, MissingAuthorizationIs401) {
+  ClientResponse response = Sql(kSelectOne, {});
+  ExpectSqlError(response, 401, "MISSING_AUTHORIZATION", "Authentication required");
+  // An empty header counts as missing.
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", " "}}), 401, "MISSING_AUTHORIZATION",
+                 "Authentication required");
+  // Authentication happens before the body is looked at.
+  ExpectSqlError(Sql("not json", {}), 401, "MISSING_AUTHORIZATION", "Authentication required");
+}
+
+TEST_F(SqlE2E, BasicAuthSelectOne) {
+  ExpectSelectOne(RootSql(kSelectOne), "root");
+  // Letter case, spacing and a trailing semicolon do not matter.
+  ExpectSelectOne(RootSql(R"({"sql":"  select   1 ;"})"), "root");
+  // Unknown fields are ignored.
+  ExpectSelectOne(RootSql(R"({"sql":"SELECT 1","unknown":{"a":[1]},"namespace_id":"default"})"),
+                  "root");
+  // Scalar params are accepted.
+  ExpectSelectOne(RootSql(R"({"sql":"SELECT 1","params":[1,"x",null,true,2.5]})"), "root");
+}
+
+TEST_F(SqlE2E, BasicAuthIsCachedAndStillChecked) {
+  http::Client client("127.0.0.1", port());
+  const Headers good = {{"Authorization", BasicAuth("root", kRootPassword)}};
+  for (int i = 0; i < 5; ++i)
+    ExpectSelectOne(Call(client, "POST", "/v1/api/sql", kSelectOne, good), "root");
+  // A cached good password does not make a wrong one pass.
+  ExpectSqlError(Call(client, "POST", "/v1/api/sql", kSelectOne,
+                      {{"Authorization", BasicAuth("root", std::string(kRootPassword) + "x")}}),
+                 401, "INVALID_CREDENTIALS", "Invalid credentials");
+  ExpectSelectOne(Call(client, "POST", "/v1/api/sql", kSelectOne, good), "root");
+}
+
+TEST_F(SqlE2E, WrongBasicCredentialsAre401) {
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", BasicAuth("root", "wrong")}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", BasicAuth("ghost", "whatever1")}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Basic !!!not-base64!!!"}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Basic " + std::string("cm9vdA==")}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");  // "root", no colon
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Digest abc"}}), 401, "INVALID_CREDENTIALS",
+                 "Invalid credentials");
+}
+
+TEST_F(SqlE2E, BearerTokens) {
+  std::string token = LoginToken(port(), "root", kRootPassword);
+  ASSERT_FALSE(token.empty());
+  ExpectSelectOne(Sql(kSelectOne, {{"Authorization", "Bearer " + token}}), "root");
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Bearer garbage"}}), 401, "INVALID_CREDENTIALS",
+                 "Invalid credentials");
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Bearer a.b.c"}}), 401, "INVALID_CREDENTIALS",
+                 "Invalid credentials");
+  // A token with a tampered signature.
+  std::string tampered = token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Bearer " + tampered}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");
+  // A refresh token is not an access token.
+  ClientResponse login =
+      Call(port(), "POST", "/v1/api/auth/login", LoginBody("root", kRootPassword));
+  std::string refresh = JsonDoc(login.body).Str("/refresh_token").value_or("");
+  ASSERT_FALSE(refresh.empty()) << login.body;
+  ExpectSqlError(Sql(kSelectOne, {{"Authorization", "Bearer " + refresh}}), 401,
+                 "INVALID_CREDENTIALS", "Invalid credentials");
+}
+
+TEST(SqlBasicDisabledE2E, BasicIsRefusedWhenDisabled) {
+  ServerProcess server(RootServerOptions({{"KALAMDB_ALLOW_BASIC_AUTH", "false"}}));
+  ASSERT_TRUE(server.Start());
+  ClientResponse basic = Call(server.Port(), "POST", "/v1/api/sql", kSelectOne,
+                              {{"Authorization", BasicAuth("root", kRootPassword)}});
+  ExpectSqlError(basic, 401, "INVALID_CREDENTIALS", "Invalid credentials");
+  // Bearer still works, and so does password login.
+  std::string token = LoginToken(server.Port(), "root", kRootPassword);
+  ExpectSelectOne(Call(server.Port(), "POST", "/v1/api/sql", kSelectOne,
+                       {{"Authorization", "Bearer " + token}}),
+                  "root");
+}
+
+TEST_F(SqlE2E, RequestErrors) {
+  ExpectSqlError(RootSql(R"({"sql":"DROP TABLE x"})"), 400, "INVALID_SQL");
+  ClientResponse bad_json = RootSql(R"({"sql": "SELECT 1")");
+  ExpectSqlError(bad_json, 400, "INVALID_INPUT");
+  EXPECT_EQ(
+      JsonDoc(bad_json.body).Str("/error/message").value_or("").rfind("Invalid JSON payload", 0),
+      0u)
+      << bad_json.body;
+  ExpectSqlError(RootSql("[]"), 400, "INVALID_INPUT");
+  ExpectSqlError(RootSql(""), 400, "INVALID_INPUT");
+  ExpectSqlError(RootSql(R"({"query":"SELECT 1"})"), 400, "INVALID_INPUT");
+  ExpectSqlError(RootSql(R"({"sql":1})"), 400, "INVALID_INPUT");
+  ExpectSqlError(RootSql(R"({"sql":"   \n\t  "})"), 400, "EMPTY_SQL", "No SQL statements provided");
+  ExpectSqlError(RootSql(R"({"sql":""})"), 400, "EMPTY_SQL", "No SQL statements provided");
+  ExpectSqlError(RootSql(R"({"sql":" ; ;"})"), 400, "EMPTY_SQL", "No SQL statements provided");
+  ExpectSqlError(RootSql(R"({"sql":"SELECT 1","params":[1,[2]]})"), 400, "INVALID_PARAMETER",
+                 "Parameter $2 invalid: Array parameters not yet supported");
+  ExpectSqlError(RootSql(R"({"sql":"SELECT 1","params":[{"a":1}]})"), 400, "INVALID_PARAMETER",
+                 "Parameter $1 invalid: Object parameters not yet supported");
+  std::string many = R"({"sql":"SELECT 1","params":[)";
+  for (int i = 0; i < 51; ++i) many += (i ? ",1" : "1");
+  many += "]}";
+  ExpectSqlError(RootSql(many), 400, "INVALID_PARAMETER");
+  // The server still answers on the same terms afterwards.
+  ExpectSelectOne(RootSql(kSelectOne), "root");
+}
+
+TEST(SqlLimitsE2E, SqlLongerThanMaxMessageSizeIsInvalidSql) {
+  ServerOptions options = RootServerOptions();
+  options.config_toml = "[limits]\nmax_message_size = 64\n";
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  std::string sql = "SELECT 1" + std::string(100, ' ');
+  ClientResponse response =
+      Call(server.Port(), "POST", "/v1/api/sql", R"({"sql":")" + sql + R"("})",
+           {{"Authorization", BasicAuth("root", kRootPassword)}});
+  ExpectSqlError(response, 400, "INVALID_SQL", "SQL query too long: 108 bytes (maximum 64 bytes)");
+}
+
+TEST_F(SqlE2E, ConcurrentClients) {
+  std::string token = LoginToken(port(), "root", kRootPassword);
+  constexpr int kThreads = 8;
+  constexpr int kRequests = 100;
+  std::vector<int> ok(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      http::Client client("127.0.0.1", port());
+      const Headers headers = {
+          {"Authorization", t % 2 == 0 ? "Bearer " + token : BasicAuth("root", kRootPassword)}};
+      for (int i = 0; i < kRequests; ++i) {
+        ClientResponse response = Call(client, "POST", "/v1/api/sql", kSelectOne, headers);
+        if (response.status == 200 && JsonDoc(response.body).Int("/results/0/row_count") == 1) {
+          ++ok[static_cast<size_t>(t)];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(ok[static_cast<size_t>(t)], kRequests) << "thread " << t;
+}
+
+TEST_F(SqlE2E, ManyRequestsOnOneKeepAliveConnection) {
+  std::string token = LoginToken(port(), "root", kRootPassword);
+  http::Client client("127.0.0.1", port());
+  for (int i = 0; i < 200; ++i) {
+    ClientResponse response =
+        Call(client, "POST", "/v1/api/sql", kSelectOne, {{"Authorization", "Bearer " + token}});
+    ASSERT_EQ(response.status, 200) << "request " << i << ": " << response.body;
+    ASSERT_NE(response.Header("Connection"), std::string_view("close"));
+  }
+  EXPECT_TRUE(client.connected());
+}
+
+}  // namespace
+}  // namespace kalamdb::test
