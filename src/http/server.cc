@@ -458,8 +458,7 @@ class Server::Impl {
       }
       size_t q = origin_form.find('?');
       request.path = origin_form.substr(0, q);
-      request.query =
-          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+      request.query = q == std::string_view::npos ? std::string_view() : origin_form.substr(q + 1);
       request.body = message.body();
       request.headers.clear();
       for (const auto& field : message) {
