@@ -256,7 +256,7 @@ port_in_use() {
 free_port() {
     local p i taken
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 30000))
+        p=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768+)
         taken=0
         for t in "$@"; do [[ $p == "$t" ]] && taken=1; done
         ((taken == 0)) || continue

@@ -218,6 +218,13 @@ class Server::Impl {
     Conn* head = nullptr;  // intrusive list of live connections
     bool draining = false;
     std::optional<asio::steady_timer> sweep_timer;
+    // Nanoseconds this worker spent serving (from a read's completion to the next read),
+    // written by the worker only.
+    std::atomic<int64_t> busy_ns{0};
+    // Share of the last sweep interval spent serving, in permille; read by the acceptor.
+    std::atomic<int> load_permille{0};
+    int64_t last_sweep_ns = 0;
+    int64_t last_busy_ns = 0;
 
     void Link(Conn* c) {
       c->next = head;
@@ -344,6 +351,14 @@ class Server::Impl {
   // Closes connections that sat idle, took too long to send a request, or to take a response.
   void Sweep(Worker& w) {
     const int64_t now = SteadyNowNs();
+    const int64_t busy = w.busy_ns.load(std::memory_order_relaxed);
+    if (w.last_sweep_ns != 0 && now > w.last_sweep_ns) {
+      w.load_permille.store(
+          static_cast<int>((busy - w.last_busy_ns) * 1000 / (now - w.last_sweep_ns)),
+          std::memory_order_relaxed);
+    }
+    w.last_sweep_ns = now;
+    w.last_busy_ns = busy;
     const int64_t idle_ns = int64_t{options_.keepalive_timeout_seconds} * 1'000'000'000;
     const int64_t request_ns = int64_t{options_.request_timeout_seconds} * 1'000'000'000;
     for (Conn* c = w.head; c != nullptr; c = c->next) {
@@ -361,11 +376,23 @@ class Server::Impl {
     }
   }
 
+  // Where a new connection goes: the lowest-numbered worker that was less than half busy
+  // over the last sweep interval, else the least busy one. Light load therefore stays on few
+  // threads (a co-located client keeps a core to itself, and p99 latency stays low: measured
+  // in docs/PERFORMANCE.md), while sustained load spreads new connections over every core.
+  Worker& PickWorker() {
+    Worker* least = workers_[0].get();
+    for (auto& w : workers_) {
+      int load = w->load_permille.load(std::memory_order_relaxed);
+      if (load < 500) return *w;
+      if (load < least->load_permille.load(std::memory_order_relaxed)) least = w.get();
+    }
+    return *least;
+  }
+
   asio::awaitable<void> AcceptLoop() {
-    size_t next = 0;
     for (;;) {
-      Worker& target = *workers_[next];
-      next = (next + 1) % workers_.size();
+      Worker& target = PickWorker();
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor_->async_accept(
           target.ctx, asio::redirect_error(asio::use_awaitable, ec));
@@ -519,6 +546,7 @@ class Server::Impl {
     request.peer_ip = c.peer_ip;
     request.peer_is_loopback = c.peer_is_loopback;
     request.headers.reserve(16);
+    int64_t resumed_ns = c.last_activity_ns;  // when this connection's work last started
 
     for (;;) {
       bool keep_open = ProcessBuffered(c, parser, continue_sent, request);
@@ -535,6 +563,7 @@ class Server::Impl {
       if (!keep_open) co_return;
       if (c.worker->draining && !parser && c.in.size() == 0) co_return;
 
+      c.worker->busy_ns.fetch_add(SteadyNowNs() - resumed_ns, std::memory_order_relaxed);
       auto space = c.in.prepare(16384);
       size_t n =
           co_await c.socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
@@ -556,7 +585,7 @@ class Server::Impl {
         co_return;
       }
       c.in.commit(n);
-      c.last_activity_ns = SteadyNowNs();
+      c.last_activity_ns = resumed_ns = SteadyNowNs();
       if (!parser && c.request_start_ns == 0) c.request_start_ns = c.last_activity_ns;
       if (c.in.capacity() > (4u << 20) && c.in.size() < 4096) c.in.shrink_to_fit();
     }
