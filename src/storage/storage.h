@@ -66,7 +66,9 @@ class Store {
 
   // The value stored at `key`, or nullopt. Errors: kStorageIo, kShuttingDown after Close().
   Result<std::optional<std::string>> Get(Family family, std::string_view key) const;
-  // Writes one key. Honours Options::sync_writes.
+  // Writes one key. Writes to kMeta are always synced (catalog and users must survive a
+  // machine crash); writes to other families honour Options::sync_writes. Write() syncs when
+  // any op of the batch touches kMeta.
   Status Put(Family family, std::string_view key, std::string_view value);
   Status Delete(Family family, std::string_view key);
   // Applies every op of `batch` atomically, or none.

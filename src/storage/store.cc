@@ -40,6 +40,11 @@ struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::WriteOptions write_options;
+  // Catalog and user changes are rare and must survive a machine crash: always synced.
+  rocksdb::WriteOptions meta_write_options;
+  const rocksdb::WriteOptions& For(Family family) const {
+    return family == Family::kMeta ? meta_write_options : write_options;
+  }
   rocksdb::ReadOptions read_options;
 };
 
@@ -84,6 +89,7 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   impl->db.reset(raw);
   impl->families = std::move(handles);
   impl->write_options.sync = options.sync_writes;
+  impl->meta_write_options.sync = true;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -102,7 +108,7 @@ Status Store::Put(Family family, std::string_view key, std::string_view value) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
   return FromRocks(
-      impl_->db->Put(impl_->write_options, impl_->families[static_cast<size_t>(family) + 1],
+      impl_->db->Put(impl_->For(family), impl_->families[static_cast<size_t>(family) + 1],
                      ToSlice(key), ToSlice(value)),
       "put");
 }
@@ -111,7 +117,7 @@ Status Store::Delete(Family family, std::string_view key) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
   return FromRocks(
-      impl_->db->Delete(impl_->write_options, impl_->families[static_cast<size_t>(family) + 1],
+      impl_->db->Delete(impl_->For(family), impl_->families[static_cast<size_t>(family) + 1],
                         ToSlice(key)),
       "delete");
 }
@@ -120,13 +126,16 @@ Status Store::Write(const WriteBatch& batch) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
   rocksdb::WriteBatch wb;
+  bool touches_meta = false;
   for (const auto& op : batch.ops_) {
+    touches_meta |= op.family == Family::kMeta;
     auto* cf = impl_->families[static_cast<size_t>(op.family) + 1];
     rocksdb::Status s = op.is_delete ? wb.Delete(cf, ToSlice(op.key))
                                      : wb.Put(cf, ToSlice(op.key), ToSlice(op.value));
     if (!s.ok()) return FromRocks(s, "batch");
   }
-  return FromRocks(impl_->db->Write(impl_->write_options, &wb), "write");
+  const auto& write_options = touches_meta ? impl_->meta_write_options : impl_->write_options;
+  return FromRocks(impl_->db->Write(write_options, &wb), "write");
 }
 
 Status Store::ScanPrefix(
