@@ -82,6 +82,10 @@ struct Options {
   int request_timeout_seconds = 30;
   // Seconds a keep-alive connection may sit idle before it is closed.
   int keepalive_timeout_seconds = 75;
+  // After serving, a worker keeps polling this long before it sleeps in epoll_wait, so a
+  // client's next request skips the wake-up latency; 0 disables. Costs CPU only right after
+  // work. Default: 0.
+  int busy_poll_microseconds = 0;
   // Builds the 413 body (JSON) from the announced size and the limit.
   std::function<std::string(uint64_t size, uint64_t max)> body_too_large;
 };

@@ -1,16 +1,13 @@
-// server.cc: the HTTP/1.1 server on Asio, with Beast's request parser.
+// server.cc: the HTTP/1.1 server on Asio, with our own request parser (request_parser.h).
 //
-// This is one of the two translation units that include Asio/Beast (the other is the
-// future WebSocket upgrade). Each worker thread runs its own io_context; the acceptor lives on
-// worker 0 and deals new sockets round-robin. A connection is one C++20 coroutine that loops:
-// parse every complete request already buffered, answer each into one output buffer, write it,
-// read more. A per-worker sweep timer enforces idle, request and write timeouts.
+// This is the only translation unit that includes Asio (a WebSocket upgrade will be the
+// second). Each worker thread runs its own io_context; the acceptor lives on worker 0 and
+// places new sockets on workers by load (PickWorker). A connection is one C++20 coroutine that
+// loops: parse every complete request already buffered, answer each into one output buffer, write
+// it, read more. A per-worker sweep timer enforces idle, request and write timeouts.
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -19,13 +16,12 @@
 
 #include "common/log.h"
 #include "http/http.h"
+#include "http/request_parser.h"
 
 namespace kalamdb::http {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 int64_t SteadyNowNs() {
@@ -45,26 +41,72 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
-Method ToMethod(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get:
-      return Method::kGet;
-    case bhttp::verb::head:
-      return Method::kHead;
-    case bhttp::verb::post:
-      return Method::kPost;
-    case bhttp::verb::put:
-      return Method::kPut;
-    case bhttp::verb::delete_:
-      return Method::kDelete;
-    case bhttp::verb::options:
-      return Method::kOptions;
-    case bhttp::verb::patch:
-      return Method::kPatch;
-    default:
-      return Method::kOther;
+Method ToMethod(std::string_view method) {
+  switch (method.size()) {
+    case 3:
+      if (method == "GET") return Method::kGet;
+      if (method == "PUT") return Method::kPut;
+      break;
+    case 4:
+      if (method == "POST") return Method::kPost;
+      if (method == "HEAD") return Method::kHead;
+      break;
+    case 5:
+      if (method == "PATCH") return Method::kPatch;
+      break;
+    case 6:
+      if (method == "DELETE") return Method::kDelete;
+      break;
+    case 7:
+      if (method == "OPTIONS") return Method::kOptions;
+      break;
   }
+  return Method::kOther;
 }
+
+// A connection's receive buffer: unparsed bytes are [begin, end). Views handed out stay valid
+// until the next Reserve(), which may move or reallocate the bytes.
+class InBuffer {
+ public:
+  std::string_view View() const { return {data_.get() + begin_, end_ - begin_}; }
+  size_t size() const { return end_ - begin_; }
+  void Consume(size_t n) {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  // Makes at least `min_free` bytes writable after the data, compacting or growing.
+  void Reserve(size_t min_free) {
+    if (capacity_ - end_ >= min_free) return;
+    size_t used = end_ - begin_;
+    if (begin_ > 0 && capacity_ - used >= min_free) {
+      std::memmove(data_.get(), data_.get() + begin_, used);
+    } else {
+      size_t capacity = std::max(capacity_ * 2, used + min_free);
+      auto grown = std::make_unique<char[]>(capacity);
+      if (used > 0) std::memcpy(grown.get(), data_.get() + begin_, used);
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    }
+    begin_ = 0;
+    end_ = used;
+  }
+  char* WritePtr() { return data_.get() + end_; }
+  size_t Free() const { return capacity_ - end_; }
+  void Commit(size_t n) { end_ += n; }
+  // Returns memory after a large request once nothing is buffered.
+  void ShrinkIfEmpty(size_t keep) {
+    if (begin_ == end_ && capacity_ > keep) {
+      data_.reset();
+      capacity_ = begin_ = end_ = 0;
+    }
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
 
 // "Date: ..." value, recomputed at most once a second per thread.
 std::string_view HttpDate() {
@@ -186,6 +228,11 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
+// Receive buffers start at kReadChunkBytes and are released when idle above kKeepBufferBytes:
+// an idle keep-alive connection holds a few KiB, not the size of its largest request.
+constexpr size_t kReadChunkBytes = 4096;
+constexpr size_t kKeepBufferBytes = 64 * 1024;
+
 class Server::Impl {
  public:
   struct Worker;
@@ -196,8 +243,17 @@ class Server::Impl {
     explicit Conn(tcp::socket s, Worker* w) : socket(std::move(s)), worker(w) {}
     tcp::socket socket;
     Worker* worker;
-    beast::flat_buffer in;
+    InBuffer in;
     std::string out;
+    // Parse state of the request being received.
+    RequestHead head;
+    size_t scan_from = 0;        // how far the head was searched for its blank line
+    uint64_t bytes_wanted = 0;   // head plus body bytes the current request needs
+    bool continue_sent = false;  // "100 Continue" answered for the current request
+    bool in_chunked_body = false;
+    std::string chunked_head;  // a copy of the head while a chunked body arrives
+    std::string chunked_body;  // the decoded chunked body
+    ChunkedDecoder chunked{0};
     std::string peer_ip;
     bool peer_is_loopback = false;
     // Steady-clock ns of the last completed read or write.
@@ -278,10 +334,11 @@ class Server::Impl {
     asio::co_spawn(workers_[0]->ctx, AcceptLoop(), asio::detached);
     for (auto& w : workers_) {
       Worker* raw = w.get();
-      w->thread = std::thread([raw] {
+      const int64_t spin_ns = int64_t{options_.busy_poll_microseconds} * 1000;
+      w->thread = std::thread([raw, spin_ns] {
         for (;;) {
           try {
-            raw->ctx.run();
+            RunLoop(raw->ctx, spin_ns);
             return;
           } catch (const std::exception& e) {
             log::Error(std::string("http worker: unexpected exception: ") + e.what());
@@ -290,6 +347,27 @@ class Server::Impl {
       });
     }
     return Status::OK();
+  }
+
+  // Runs `ctx` until it stops. After handling events it keeps polling for up to `spin_ns`
+  // before blocking in epoll_wait: a request that arrives within that window is picked up
+  // without the scheduler's wake-up latency (measured in docs/PERFORMANCE.md).
+  static void RunLoop(asio::io_context& ctx, int64_t spin_ns) {
+    if (spin_ns <= 0) {
+      ctx.run();
+      return;
+    }
+    int64_t last_work = SteadyNowNs();
+    for (;;) {
+      if (ctx.poll() > 0) {
+        last_work = SteadyNowNs();
+        continue;
+      }
+      if (ctx.stopped()) return;
+      if (SteadyNowNs() - last_work < spin_ns) continue;
+      if (ctx.run_one() == 0) return;
+      last_work = SteadyNowNs();
+    }
   }
 
   int port() const { return port_; }
@@ -415,101 +493,123 @@ class Server::Impl {
 
   // Parses everything buffered in `c.in`, appending responses to `c.out`.
   // Returns false when the connection must close after `c.out` is written.
-  bool ProcessBuffered(Conn& c, std::optional<bhttp::request_parser<bhttp::string_body>>& parser,
-                       bool& continue_sent, Request& request) {
-    while (c.in.size() > 0) {
-      if (!parser) {
-        parser.emplace();
-        parser->header_limit(options_.max_header_size);
-        parser->body_limit(options_.max_body_size);
-        parser->eager(true);
-        continue_sent = false;
-        if (c.request_start_ns == 0) c.request_start_ns = SteadyNowNs();
-      }
-      beast::error_code ec;
-      size_t used = parser->put(c.in.data(), ec);
-      c.in.consume(used);
-      if (ec == bhttp::error::need_more) {
-        if (parser->is_header_done() && !continue_sent) {
-          auto expect = parser->get()[bhttp::field::expect];
-          if (IEquals(expect, "100-continue")) {
-            c.out.append("HTTP/1.1 100 Continue\r\n\r\n");
-            continue_sent = true;
-          }
-        }
-        return true;
-      }
-      if (ec) {
-        Response error;
-        if (ec == bhttp::error::body_limit) {
-          // content_length() asserts a finished header, which a body_limit error can precede;
-          // the field itself is already parsed.
-          uint64_t size = options_.max_body_size + 1;
-          auto announced = parser->get()[bhttp::field::content_length];
-          std::from_chars(announced.data(), announced.data() + announced.size(), size);
-          error.status = 413;
-          error.body = options_.body_too_large(size, options_.max_body_size);
-        } else if (ec == bhttp::error::header_limit) {
-          error.status = 431;
-          error.body = SimpleJsonError("HEADER_TOO_LARGE", "Request header fields too large");
-        } else {
-          error.status = 400;
-          error.body = SimpleJsonError("BAD_REQUEST", "Malformed HTTP request");
-        }
-        AppendResponse(c.out, error, false, false);
-        return false;
-      }
-      if (!parser->is_done()) {
-        if (used == 0) return true;  // defensive: no progress without an error
+  bool ProcessBuffered(Conn& c, Request& request) {
+    for (;;) {
+      std::string_view data = c.in.View();
+      if (c.in_chunked_body) {
+        if (data.empty()) return true;
+        size_t used = 0;
+        ParseStatus st = c.chunked.Feed(data, &used, &c.chunked_body);
+        c.in.Consume(used);
+        if (st == ParseStatus::kNeedMore) return true;
+        if (st != ParseStatus::kComplete) return Reject(c, st, options_.max_body_size + 1);
+        c.in_chunked_body = false;
+        // Re-read the saved head so its views point at the copy, then answer.
+        size_t scan = 0;
+        ParseRequestHead(c.chunked_head, c.chunked_head.size() + 1, options_.max_body_size, &scan,
+                         &c.head);
+        if (!Answer(c, request, c.chunked_body)) return false;
         continue;
       }
-      auto& message = parser->get();
-      if (message.find(bhttp::field::transfer_encoding) != message.end() && !parser->chunked()) {
-        // A request body is framed by chunked or Content-Length only (RFC 9112 6.3): any other
-        // Transfer-Encoding leaves its length unknown, and guessing invites request smuggling.
-        Response error;
-        error.status = 400;
-        error.body = SimpleJsonError("BAD_REQUEST", "Unsupported Transfer-Encoding");
-        AppendResponse(c.out, error, false, false);
-        return false;
+      if (c.scan_from == 0) {
+        // Tolerate empty lines between requests (RFC 9112 2.2).
+        while (data.size() >= 2 && data[0] == '\r' && data[1] == '\n') {
+          c.in.Consume(2);
+          data = c.in.View();
+        }
       }
-      bool keep_alive = message.keep_alive();
-      request.method = ToMethod(message.method());
-      request.target = std::string_view(message.target().data(), message.target().size());
-      std::string_view origin_form = request.target;
-      if (origin_form.rfind("http://", 0) == 0 || origin_form.rfind("https://", 0) == 0) {
-        // Absolute form (RFC 9112 3.2.2): route on the path after the authority.
-        size_t slash = origin_form.find('/', origin_form.find("//") + 2);
-        origin_form =
-            slash == std::string_view::npos ? std::string_view("/") : origin_form.substr(slash);
+      if (data.empty()) {
+        c.request_start_ns = 0;  // only empty lines: no request has started
+        return true;
       }
-      size_t q = origin_form.find('?');
-      request.path = origin_form.substr(0, q);
-      request.query = q == std::string_view::npos ? std::string_view() : origin_form.substr(q + 1);
-      request.body = message.body();
-      request.headers.clear();
-      for (const auto& field : message) {
-        request.headers.emplace_back(
-            std::string_view(field.name_string().data(), field.name_string().size()),
-            std::string_view(field.value().data(), field.value().size()));
+      if (c.request_start_ns == 0) c.request_start_ns = SteadyNowNs();
+      ParseStatus st = ParseRequestHead(data, options_.max_header_size, options_.max_body_size,
+                                        &c.scan_from, &c.head);
+      if (st == ParseStatus::kNeedMore) return true;
+      if (st != ParseStatus::kComplete) return Reject(c, st, c.head.content_length);
+      if (c.head.expect_continue && !c.continue_sent &&
+          (c.head.chunked || data.size() < c.head.head_size + c.head.content_length)) {
+        c.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+        c.continue_sent = true;
       }
-      request.start_ns = c.request_start_ns;
-      Response response;
-      try {
-        handler_(request, response);
-      } catch (const std::exception& e) {
-        log::Error(std::string("http handler threw: ") + e.what());
-        response = Response();
-        response.status = 500;
-        response.body = SimpleJsonError("INTERNAL_ERROR", "Internal server error");
+      if (c.head.chunked) {
+        c.chunked_head.assign(data.substr(0, c.head.head_size));
+        c.chunked_body.clear();
+        c.chunked.Reset(options_.max_body_size);
+        c.in_chunked_body = true;
+        c.in.Consume(c.head.head_size);
+        continue;
       }
-      bool close = response.close || !keep_alive || c.worker->draining;
-      AppendResponse(c.out, response, !close, request.method == Method::kHead);
-      parser.reset();
-      c.request_start_ns = 0;
-      if (close) return false;
+      const uint64_t total = c.head.head_size + c.head.content_length;
+      if (data.size() < total) {
+        // The body is still arriving: next time, find the head's end at once.
+        c.scan_from = c.head.head_size - 1;  // the search restarts 3 bytes back
+        c.bytes_wanted = total;
+        return true;
+      }
+      std::string_view body = data.substr(c.head.head_size, c.head.content_length);
+      bool keep_open = Answer(c, request, body);
+      c.in.Consume(total);
+      if (!keep_open) return false;
     }
-    return true;
+  }
+
+  // Answers a malformed or oversized request and asks for the connection to close.
+  bool Reject(Conn& c, ParseStatus status, uint64_t announced_size) {
+    Response error;
+    switch (status) {
+      case ParseStatus::kBodyTooLarge:
+        error.status = 413;
+        error.body = options_.body_too_large(announced_size, options_.max_body_size);
+        break;
+      case ParseStatus::kHeadTooLarge:
+        error.status = 431;
+        error.body = SimpleJsonError("HEADER_TOO_LARGE", "Request header fields too large");
+        break;
+      default:
+        error.status = 400;
+        error.body = SimpleJsonError("BAD_REQUEST", "Malformed HTTP request");
+        break;
+    }
+    AppendResponse(c.out, error, false, false);
+    return false;
+  }
+
+  // Runs the handler for the request in c.head with `body`; resets the parse state.
+  // Returns false when the connection must close after this response.
+  bool Answer(Conn& c, Request& request, std::string_view body) {
+    const RequestHead& head = c.head;
+    request.method = ToMethod(head.method);
+    request.target = head.target;
+    std::string_view origin_form = head.target;
+    if (origin_form.rfind("http://", 0) == 0 || origin_form.rfind("https://", 0) == 0) {
+      // Absolute form (RFC 9112 3.2.2): route on the path after the authority.
+      size_t slash = origin_form.find('/', origin_form.find("//") + 2);
+      origin_form =
+          slash == std::string_view::npos ? std::string_view("/") : origin_form.substr(slash);
+    }
+    size_t q = origin_form.find('?');
+    request.path = origin_form.substr(0, q);
+    request.query = q == std::string_view::npos ? std::string_view() : origin_form.substr(q + 1);
+    request.body = body;
+    request.headers = head.headers;
+    request.start_ns = c.request_start_ns;
+    Response response;
+    try {
+      handler_(request, response);
+    } catch (const std::exception& e) {
+      log::Error(std::string("http handler threw: ") + e.what());
+      response = Response();
+      response.status = 500;
+      response.body = SimpleJsonError("INTERNAL_ERROR", "Internal server error");
+    }
+    bool close = response.close || !head.keep_alive || c.worker->draining;
+    AppendResponse(c.out, response, !close, request.method == Method::kHead);
+    c.scan_from = 0;
+    c.bytes_wanted = 0;
+    c.continue_sent = false;
+    c.request_start_ns = 0;
+    return !close;
   }
 
   asio::awaitable<void> Session(tcp::socket socket, Worker* worker) {
@@ -540,8 +640,6 @@ class Server::Impl {
     c.peer_is_loopback = addr.is_loopback();
     c.last_activity_ns = SteadyNowNs();
 
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser;
-    bool continue_sent = false;
     Request request;
     request.peer_ip = c.peer_ip;
     request.peer_is_loopback = c.peer_is_loopback;
@@ -549,7 +647,7 @@ class Server::Impl {
     int64_t resumed_ns = c.last_activity_ns;  // when this connection's work last started
 
     for (;;) {
-      bool keep_open = ProcessBuffered(c, parser, continue_sent, request);
+      bool keep_open = ProcessBuffered(c, request);
       if (!c.out.empty()) {
         c.write_start_ns = SteadyNowNs();
         co_await asio::async_write(c.socket, asio::buffer(c.out),
@@ -561,12 +659,18 @@ class Server::Impl {
         c.last_activity_ns = SteadyNowNs();
       }
       if (!keep_open) co_return;
-      if (c.worker->draining && !parser && c.in.size() == 0) co_return;
+      const bool mid_request = c.request_start_ns != 0 || c.in_chunked_body;
+      if (c.worker->draining && !mid_request) co_return;
 
       c.worker->busy_ns.fetch_add(SteadyNowNs() - resumed_ns, std::memory_order_relaxed);
-      auto space = c.in.prepare(16384);
-      size_t n =
-          co_await c.socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
+      if (!mid_request) c.in.ShrinkIfEmpty(kKeepBufferBytes);
+      // Room for a typical request; a body known to be larger gets all the room it needs.
+      size_t want = kReadChunkBytes;
+      if (c.bytes_wanted > c.in.size())
+        want = std::max<uint64_t>(want, c.bytes_wanted - c.in.size());
+      c.in.Reserve(want);
+      size_t n = co_await c.socket.async_read_some(asio::buffer(c.in.WritePtr(), c.in.Free()),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (c.timed_out) {
           Response timeout;
@@ -579,15 +683,14 @@ class Server::Impl {
                                      asio::redirect_error(asio::use_awaitable, wec));
           co_return;
         }
-        if (ec == asio::error::operation_aborted && c.worker->draining && parser) {
+        if (ec == asio::error::operation_aborted && c.worker->draining && mid_request) {
           continue;  // a request is mid-flight; keep reading it despite the drain
         }
         co_return;
       }
-      c.in.commit(n);
+      c.in.Commit(n);
       c.last_activity_ns = resumed_ns = SteadyNowNs();
-      if (!parser && c.request_start_ns == 0) c.request_start_ns = c.last_activity_ns;
-      if (c.in.capacity() > (4u << 20) && c.in.size() < 4096) c.in.shrink_to_fit();
+      if (c.request_start_ns == 0) c.request_start_ns = c.last_activity_ns;
     }
   }
 

@@ -52,6 +52,7 @@ constexpr IntRange kRangeNonNegative{0, kIntMax};
 constexpr IntRange kRangePositive{1, kIntMax};
 constexpr IntRange kRangePositive64{1, kInt64Max};
 constexpr IntRange kRangeHeaderSize{1024, 1048576};
+constexpr IntRange kRangeBusyPoll{0, 10000};
 
 constexpr std::string_view kLevels[] = {"error", "warn", "info", "debug", "trace"};
 constexpr std::string_view kFormats[] = {"compact", "pretty", "json"};
@@ -378,6 +379,7 @@ void ReadPerformance(TableReader& r, PerformanceSection& s) {
   r.Int("max_connections", &s.max_connections, kRangePositive);
   r.Int("backlog", &s.backlog, kRangePositive);
   r.Int("max_header_size", &s.max_header_size, kRangeHeaderSize);
+  r.Int("busy_poll_us", &s.busy_poll_us, kRangeBusyPoll);
   r.Tolerate({"tokio_worker_threads", "worker_max_blocking_threads", "client_request_timeout",
               "client_disconnect_timeout"});
 }
@@ -732,6 +734,8 @@ Status Validate(const Config& config) {
   KALAMDB_RETURN_IF_ERROR(CheckRange("performance.backlog", perf.backlog, kRangePositive));
   KALAMDB_RETURN_IF_ERROR(
       CheckRange("performance.max_header_size", perf.max_header_size, kRangeHeaderSize));
+  KALAMDB_RETURN_IF_ERROR(
+      CheckRange("performance.busy_poll_us", perf.busy_poll_us, kRangeBusyPoll));
 
   const RateLimitSection& rate = config.rate_limit;
   KALAMDB_RETURN_IF_ERROR(

@@ -71,6 +71,7 @@ TEST(ParseConfigTest, EmptyDocumentGivesDefaults) {
   EXPECT_EQ(c.performance.max_connections, 25000);
   EXPECT_EQ(c.performance.backlog, 4096);
   EXPECT_EQ(c.performance.max_header_size, 16384);
+  EXPECT_EQ(c.performance.busy_poll_us, 50);
   EXPECT_EQ(c.rate_limit.max_queries_per_sec, 100);
   EXPECT_EQ(c.rate_limit.max_auth_requests_per_ip_per_sec, 20);
   EXPECT_EQ(c.rate_limit.request_body_limit_bytes, 10ll << 20);
@@ -489,6 +490,8 @@ TEST(ParseConfigTest, OutOfRangeNamesKeyAndRange) {
             "storage.rocksdb.max_open_files: expected an integer >= -1, got -2");
   EXPECT_EQ(ParseError("[performance]\nmax_header_size = 100\n"),
             "performance.max_header_size: expected an integer 1024..1048576, got 100");
+  EXPECT_EQ(ParseError("[performance]\nbusy_poll_us = 20000\n"),
+            "performance.busy_poll_us: expected an integer 0..10000, got 20000");
   EXPECT_EQ(ParseError("[performance]\nrequest_timeout = 0\n"),
             "performance.request_timeout: expected an integer >= 1, got 0");
   // An int field does not silently truncate a 64-bit value.

@@ -183,6 +183,7 @@ int Main(int argc, char** argv) {
   http_options.max_body_size = static_cast<uint64_t>(config.BodyLimit());
   http_options.request_timeout_seconds = config.performance.request_timeout;
   http_options.keepalive_timeout_seconds = config.performance.keepalive_timeout;
+  http_options.busy_poll_microseconds = config.performance.busy_poll_us;
   http_options.body_too_large = &api::Api::BodyTooLargeJson;
   http::Server http_server(http_options,
                            [&api](const http::Request& request, http::Response& response) {
