@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dev.sh: the two commands of the README, on a fresh Debian 12 machine.
 #   ./dev.sh start   install what is missing, build (release), start the server on 127.0.0.1:8080
-#   ./dev.sh test    install what is missing, build (release), run every test
+#   ./dev.sh test    install what is missing, build, run every test (release, then ASan+UBSan)
 #   ./dev.sh build   install what is missing and build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -44,6 +44,10 @@ case "${1:-}" in
   test)
     build
     ctest --preset release --output-on-failure
+    # The same suite once more with AddressSanitizer and UBSan (the server binary too).
+    cmake --preset asan >/dev/null
+    cmake --build --preset asan
+    ASAN_OPTIONS=detect_leaks=1 ctest --preset asan --output-on-failure
     ;;
   build)
     build
