@@ -12,6 +12,7 @@
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
 #include "sql/sql.h"
 
 namespace kalamdb::api {
@@ -32,23 +33,10 @@ double TookMs(const Request& request) {
   return static_cast<double>(SteadyNowNs() - request.start_ns) / 1e6;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Value of cookie `name` in the Cookie header, or nullopt.
 std::optional<std::string_view> CookieValue(const Request& request, std::string_view name) {
   for (const auto& [key, value] : request.headers) {
-    if (!IEquals(key, "cookie")) continue;
+    if (!EqualsIgnoreCase(key, "cookie")) continue;
     std::string_view rest = value;
     while (!rest.empty()) {
       size_t semi = rest.find(';');
@@ -427,7 +415,8 @@ void Api::Impl::AddCookie(const Request& request, Response& response, std::strin
   cookie += value;
   cookie += "; HttpOnly; SameSite=Strict; Path=/; Max-Age=";
   cookie += std::to_string(max_age);
-  bool https = IEquals(request.Header("x-forwarded-proto"), "https") && request.peer_is_loopback;
+  bool https =
+      EqualsIgnoreCase(request.Header("x-forwarded-proto"), "https") && request.peer_is_loopback;
   if (options.cookie_secure && https) cookie += "; Secure";
   response.AddHeader("Set-Cookie", std::move(cookie));
 }
@@ -500,7 +489,7 @@ void Api::Impl::Refresh(const Request& request, Response& response) {
     token = *cookie;
   } else {
     std::string_view authorization = TrimSpaces(request.Header("authorization"));
-    if (authorization.size() > 7 && IEquals(authorization.substr(0, 7), "Bearer ")) {
+    if (authorization.size() > 7 && EqualsIgnoreCase(authorization.substr(0, 7), "Bearer ")) {
       token = TrimSpaces(authorization.substr(7));
     }
   }
@@ -526,7 +515,7 @@ void Api::Impl::Me(const Request& request, Response& response) {
   std::string_view token;
   std::string_view authorization = TrimSpaces(request.Header("authorization"));
   if (!authorization.empty()) {
-    if (authorization.size() <= 7 || !IEquals(authorization.substr(0, 7), "Bearer ")) {
+    if (authorization.size() <= 7 || !EqualsIgnoreCase(authorization.substr(0, 7), "Bearer ")) {
       SimpleError(response, 401, "unauthorized", "Authorization scheme must be Bearer");
       return;
     }

@@ -14,6 +14,7 @@
 #include "auth/password.h"
 #include "common/base64.h"
 #include "common/clock.h"
+#include "common/strings.h"
 
 namespace kalamdb::auth {
 namespace {
@@ -56,16 +57,6 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 Status Unauthenticated(std::string message = "Invalid credentials") {
   return Status(ErrorCode::kUnauthenticated, std::move(message));
-}
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  }
-  return true;
 }
 
 bool ValidUserId(std::string_view id) {

@@ -74,6 +74,9 @@ class UserStore {
   std::vector<std::shared_ptr<const User>> List() const;
 
  private:
+  // Persists `user`, then publishes it in memory. REQUIRES: write_mu_ held.
+  Status WriteLocked(const User& user);
+
   storage::Store& store_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const User>> users_;  // guarded by mu_

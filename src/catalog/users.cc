@@ -9,19 +9,13 @@
 
 #include "catalog/catalog.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
 #include "storage/storage.h"
 
 namespace kalamdb::catalog {
 namespace {
 
 constexpr std::string_view kUserPrefix = "user/";
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 void OptString(JsonWriter& w, std::string_view key, const std::optional<std::string>& v) {
   w.Key(key);
@@ -69,7 +63,7 @@ bool ParseRole(std::string_view text, Role* role) {
       {"dba", Role::kDba},           {"admin", Role::kDba},
       {"system", Role::kSystem},     {"anonymous", Role::kAnonymous}};
   for (const auto& alias : kAliases) {
-    if (IEquals(text, alias.name)) {
+    if (EqualsIgnoreCase(text, alias.name)) {
       *role = alias.role;
       return true;
     }
@@ -175,8 +169,7 @@ std::shared_ptr<const User> UserStore::Get(std::string_view user_id) const {
   return it == users_.end() ? nullptr : it->second;
 }
 
-Status UserStore::Put(const User& user) {
-  std::lock_guard write(write_mu_);
+Status UserStore::WriteLocked(const User& user) {
   std::string key(kUserPrefix);
   key += user.user_id;
   KALAMDB_RETURN_IF_ERROR(store_.Put(storage::Family::kMeta, key, EncodeUser(user)));
@@ -186,21 +179,18 @@ Status UserStore::Put(const User& user) {
   return Status::OK();
 }
 
+Status UserStore::Put(const User& user) {
+  std::lock_guard write(write_mu_);
+  return WriteLocked(user);
+}
+
 Status UserStore::Create(const User& user) {
-  {
-    std::lock_guard write(write_mu_);
-    auto existing = Get(user.user_id);
-    if (existing && !existing->deleted()) {
-      return Status(ErrorCode::kAlreadyExists, "User '" + user.user_id + "' already exists");
-    }
-    std::string key(kUserPrefix);
-    key += user.user_id;
-    KALAMDB_RETURN_IF_ERROR(store_.Put(storage::Family::kMeta, key, EncodeUser(user)));
-    auto snapshot = std::make_shared<const User>(user);
-    std::unique_lock lock(mu_);
-    users_[user.user_id] = std::move(snapshot);
+  std::lock_guard write(write_mu_);
+  auto existing = Get(user.user_id);
+  if (existing && !existing->deleted()) {
+    return Status(ErrorCode::kAlreadyExists, "User '" + user.user_id + "' already exists");
   }
-  return Status::OK();
+  return WriteLocked(user);
 }
 
 std::vector<std::shared_ptr<const User>> UserStore::List() const {

@@ -11,18 +11,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/strings.h"
+
 namespace kalamdb::http {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 Status NetError(std::string what) { return Status(ErrorCode::kShuttingDown, std::move(what)); }
 
@@ -30,7 +22,7 @@ Status NetError(std::string what) { return Status(ErrorCode::kShuttingDown, std:
 
 std::string_view ClientResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (IEquals(key, name)) return value;
+    if (EqualsIgnoreCase(key, name)) return value;
   }
   return {};
 }
@@ -144,7 +136,7 @@ Result<ClientResponse> Client::ReadResponse(bool head_request) {
     if (response.status == 100) continue;  // interim answer; the real one follows
 
     if (head_request || response.status == 204 || response.status == 304) return response;
-    if (IEquals(response.Header("Transfer-Encoding"), "chunked")) {
+    if (EqualsIgnoreCase(response.Header("Transfer-Encoding"), "chunked")) {
       for (;;) {
         size_t le;
         while ((le = buf_.find("\r\n")) == std::string::npos) {
@@ -184,7 +176,7 @@ Result<ClientResponse> Client::ReadResponse(bool head_request) {
       response.body = std::move(buf_);
       Close();
     }
-    if (IEquals(response.Header("Connection"), "close")) Close();
+    if (EqualsIgnoreCase(response.Header("Connection"), "close")) Close();
     return response;
   }
 }
@@ -198,7 +190,7 @@ Result<ClientResponse> Client::Send(
   req.append(host_).append(":").append(std::to_string(port_)).append("\r\n");
   bool has_content_type = false;
   for (const auto& [name, value] : headers) {
-    if (IEquals(name, "Content-Type")) has_content_type = true;
+    if (EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
     req.append(name).append(": ").append(value).append("\r\n");
   }
   if (!body.empty() || method == "POST" || method == "PUT") {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/strings.h"
+
 namespace kalamdb::http {
 namespace {
 
@@ -31,22 +33,6 @@ constexpr bool IsTokenChar(unsigned char c) {
   }
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if ((static_cast<unsigned char>(a[i]) | 0x20) != (static_cast<unsigned char>(b[i]) | 0x20)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Parses decimal digits only (no sign, no spaces), rejecting overflow.
 bool ParseDecimal(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 19) return false;
@@ -63,9 +49,9 @@ bool ParseDecimal(std::string_view s, uint64_t* out) {
 void ApplyConnectionOptions(std::string_view value, RequestHead* head) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view option = TrimOws(value.substr(0, comma));
-    if (IEquals(option, "close")) head->keep_alive = false;
-    if (IEquals(option, "keep-alive") && head->version_minor == 0) head->keep_alive = true;
+    std::string_view option = TrimSpaces(value.substr(0, comma));
+    if (EqualsIgnoreCase(option, "close")) head->keep_alive = false;
+    if (EqualsIgnoreCase(option, "keep-alive") && head->version_minor == 0) head->keep_alive = true;
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
   }
 }
@@ -127,26 +113,26 @@ ParseStatus ParseRequestHead(std::string_view data, size_t max_head_size, uint64
     for (char c : name) {
       if (!IsTokenChar(static_cast<unsigned char>(c))) return ParseStatus::kBad;  // also folding
     }
-    std::string_view value = TrimOws(line.substr(colon + 1));
+    std::string_view value = TrimSpaces(line.substr(colon + 1));
     for (char c : value) {
       auto u = static_cast<unsigned char>(c);
       if ((u < 0x20 && u != '\t') || u == 0x7f) return ParseStatus::kBad;
     }
     head->headers.emplace_back(name, value);
-    if (IEquals(name, "content-length")) {
+    if (EqualsIgnoreCase(name, "content-length")) {
       uint64_t length = 0;
       if (!ParseDecimal(value, &length)) return ParseStatus::kBad;
       if (has_content_length && length != head->content_length) return ParseStatus::kBad;
       has_content_length = true;
       head->content_length = length;
-    } else if (IEquals(name, "transfer-encoding")) {
-      if (has_transfer_encoding || !IEquals(value, "chunked")) return ParseStatus::kBad;
+    } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
+      if (has_transfer_encoding || !EqualsIgnoreCase(value, "chunked")) return ParseStatus::kBad;
       has_transfer_encoding = true;
       head->chunked = true;
-    } else if (IEquals(name, "connection")) {
+    } else if (EqualsIgnoreCase(name, "connection")) {
       ApplyConnectionOptions(value, head);
-    } else if (IEquals(name, "expect")) {
-      if (IEquals(value, "100-continue")) head->expect_continue = true;
+    } else if (EqualsIgnoreCase(name, "expect")) {
+      if (EqualsIgnoreCase(value, "100-continue")) head->expect_continue = true;
     }
   }
   if (has_content_length && has_transfer_encoding) return ParseStatus::kBad;

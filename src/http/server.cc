@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "http/http.h"
 #include "http/request_parser.h"
 
@@ -28,17 +29,6 @@ int64_t SteadyNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 Method ToMethod(std::string_view method) {
@@ -172,7 +162,7 @@ std::string SimpleJsonError(std::string_view code, std::string_view message) {
 
 std::string_view Request::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (IEquals(key, name)) return value;
+    if (EqualsIgnoreCase(key, name)) return value;
   }
   return {};
 }

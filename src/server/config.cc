@@ -25,6 +25,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/json_writer.h"
 #include "common/log.h"
 
 namespace kalamdb::server {
@@ -112,35 +113,8 @@ Status ConfigError(std::string message) { return Status(ErrorCode::kConfig, std:
 // Rendering a TOML value for an error message, on one line.
 
 std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  AppendJsonString(out, text);
   return out;
 }
 
