@@ -5,7 +5,9 @@
 // snapshots (shared_ptr<const User>) and never block each other; writers serialise.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/value.h"
 
 namespace kalamdb::storage {
 class Store;
@@ -81,6 +84,113 @@ class UserStore {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const User>> users_;  // guarded by mu_
   std::mutex write_mu_;  // serialises Put/Create so the check-then-write in Create is atomic
+};
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces and tables.
+
+enum class TableType : uint8_t { kUser, kShared, kStream };
+// "user", "shared", "stream".
+std::string_view TableTypeName(TableType type);
+
+// SHARED tables only: who may read and write (reference §3.7). Default: kPrivate.
+enum class AccessLevel : uint8_t { kPublic, kPrivate, kRestricted, kDba };
+std::string_view AccessLevelName(AccessLevel level);  // "PUBLIC", "PRIVATE", ...
+
+// A column default, applied when an INSERT omits the column.
+struct DefaultValue {
+  enum class Kind : uint8_t { kNone, kLiteral, kNow, kSnowflakeId, kUuidV7, kUlid, kCurrentUser };
+  Kind kind = Kind::kNone;
+  // kLiteral: the literal as SQL text ("42", "'abc'", "TRUE", "NULL"); the SQL layer coerces it.
+  std::string literal;
+};
+
+struct ColumnDef {
+  std::string name;  // lower case
+  ColumnType type;
+  bool nullable = true;
+  bool primary_key = false;
+  bool unique = false;
+  bool auto_increment = false;
+  DefaultValue default_value;
+};
+
+// An immutable table definition. The hidden columns _seq and _deleted are implicit.
+struct TableDef {
+  uint32_t id = 0;  // stable, never reused; the prefix of every row key
+  std::string namespace_id;
+  std::string name;
+  TableType type = TableType::kShared;
+  AccessLevel access_level = AccessLevel::kPrivate;
+  int64_t ttl_seconds = 0;  // STREAM tables
+  std::vector<ColumnDef> columns;
+  int primary_key = -1;  // index into columns, or -1
+  int64_t version = 1;
+  int64_t created_at = 0;  // Unix micros
+  int64_t updated_at = 0;
+
+  // Index of the column named `name` (ASCII case-insensitive), or -1.
+  int ColumnIndex(std::string_view name) const;
+  std::string QualifiedName() const { return namespace_id + "." + name; }
+};
+
+struct NamespaceDef {
+  std::string name;
+  int64_t created_at = 0;  // Unix micros
+};
+
+std::string EncodeTable(const TableDef& table);
+Result<TableDef> DecodeTable(std::string_view bytes);
+
+// One consistent view of every namespace and table. Immutable: share it freely.
+class CatalogSnapshot {
+ public:
+  const NamespaceDef* FindNamespace(std::string_view name) const;
+  // nullptr when absent. The pointer lives as long as this snapshot.
+  const TableDef* FindTable(std::string_view namespace_id, std::string_view name) const;
+  // Sorted by name.
+  std::vector<const NamespaceDef*> Namespaces() const;
+  // Sorted by (namespace, name); only `namespace_id`'s tables when it is non-empty.
+  std::vector<const TableDef*> Tables(std::string_view namespace_id = {}) const;
+
+ private:
+  friend class Catalog;
+  std::map<std::string, NamespaceDef, std::less<>> namespaces_;
+  std::map<std::string, std::shared_ptr<const TableDef>, std::less<>> tables_;  // "ns.name"
+};
+
+// Namespaces and tables, persisted in the meta family:
+//   "ns/" name            -> {"name":..,"created_at":..}
+//   "table/" ns "." name  -> EncodeTable(...)
+//   "seq/table_id"        -> the last table id handed out (decimal text)
+// Readers take Snapshot() (one atomic load, no lock); DDL builds a new snapshot, persists
+// the change, and swaps the snapshot in. DDL calls serialise among themselves.
+class Catalog {
+ public:
+  // Borrows `store`, which must outlive the catalog.
+  explicit Catalog(storage::Store& store);
+  // Loads everything and creates the built-in namespace "default" if missing.
+  Status Load();
+  std::shared_ptr<const CatalogSnapshot> Snapshot() const;
+
+  // Errors: kAlreadyExists.
+  Status CreateNamespace(std::string_view name);
+  // Removes the namespace and its table definitions; returns those tables so the caller can
+  // delete their rows. Errors: kNotFound.
+  Result<std::vector<std::shared_ptr<const TableDef>>> DropNamespace(std::string_view name);
+  // Assigns id, version and timestamps. Errors: kNotFound (namespace), kAlreadyExists,
+  // kInvalidArgument (no columns, bad primary key index).
+  Result<std::shared_ptr<const TableDef>> CreateTable(TableDef table);
+  // Errors: kNotFound.
+  Result<std::shared_ptr<const TableDef>> DropTable(std::string_view namespace_id,
+                                                    std::string_view name);
+
+ private:
+  void Publish(std::shared_ptr<const CatalogSnapshot> next);
+  storage::Store& store_;
+  std::mutex ddl_mu_;           // serialises DDL
+  uint32_t last_table_id_ = 0;  // guarded by ddl_mu_
+  std::atomic<std::shared_ptr<const CatalogSnapshot>> snapshot_;
 };
 
 }  // namespace kalamdb::catalog
