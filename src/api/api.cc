@@ -321,12 +321,13 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
   sql::Session session;
   session.user_id = principal->user_id;
-  session.is_admin = is_admin;
+  session.role = principal->role;
   std::string_view ns;
   if (object["namespace_id"].get_string().get(ns) == simdjson::SUCCESS && !ns.empty()) {
     session.default_namespace = std::string(ns);
   }
   simdjson::dom::array params;
+  size_t param_count = 0;
   if (object["params"].get_array().get(params) == simdjson::SUCCESS) {
     size_t index = 0;
     for (auto param : params) {
@@ -338,6 +339,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
         return;
       }
     }
+    param_count = index;
     if (index > 50) {
       SqlError(response, request, 400, "INVALID_PARAMETER",
                "Too many parameters: " + std::to_string(index) + " (maximum 50)");
@@ -357,7 +359,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
 
   // 3. Execute.
-  auto results = engine.Execute(session, sql_text);
+  auto results = engine.Execute(session, sql_text, param_count);
   if (!results.ok()) {
     WireError wire = SqlWireError(results.status().code());
     std::string_view message = results.status().message();

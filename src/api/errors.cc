@@ -12,8 +12,13 @@ WireError SqlWireError(ErrorCode code) {
       return {403, "PERMISSION_DENIED"};
     case ErrorCode::kRateLimited:
       return {429, "RATE_LIMIT_EXCEEDED"};
+    case ErrorCode::kEmptySql:
+      return {400, "EMPTY_SQL"};
+    case ErrorCode::kParamsWithBatch:
+      return {400, "PARAMS_WITH_BATCH"};
     case ErrorCode::kNotFound:
     case ErrorCode::kAlreadyExists:
+    case ErrorCode::kInvalidOperation:
     case ErrorCode::kConstraintViolation:
       return {400, "SQL_EXECUTION_ERROR"};
     case ErrorCode::kShuttingDown:

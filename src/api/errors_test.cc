@@ -10,6 +10,9 @@ TEST(ErrorsTest, SqlErrorsMapToReferenceCodes) {
   EXPECT_EQ(SqlWireError(ErrorCode::kInvalidSql).code, "INVALID_SQL");
   EXPECT_EQ(SqlWireError(ErrorCode::kPermissionDenied).http_status, 403);
   EXPECT_EQ(SqlWireError(ErrorCode::kAlreadyExists).code, "SQL_EXECUTION_ERROR");
+  EXPECT_EQ(SqlWireError(ErrorCode::kInvalidOperation).code, "SQL_EXECUTION_ERROR");
+  EXPECT_EQ(SqlWireError(ErrorCode::kEmptySql).code, "EMPTY_SQL");
+  EXPECT_EQ(SqlWireError(ErrorCode::kParamsWithBatch).code, "PARAMS_WITH_BATCH");
   EXPECT_EQ(SqlWireError(ErrorCode::kStorageIo).http_status, 500);
   EXPECT_EQ(SqlWireError(ErrorCode::kStorageIo).code, "INTERNAL_ERROR");
 }

@@ -38,6 +38,12 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "setup_required";
     case ErrorCode::kRateLimited:
       return "rate_limited";
+    case ErrorCode::kEmptySql:
+      return "empty_sql";
+    case ErrorCode::kParamsWithBatch:
+      return "params_with_batch";
+    case ErrorCode::kInvalidOperation:
+      return "invalid_operation";
   }
   return "unknown";
 }

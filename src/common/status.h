@@ -34,6 +34,9 @@ enum class ErrorCode : int {
   kConstraintViolation = 14,  // NOT NULL, primary key, type coercion
   kSetupRequired = 15,        // root has no password yet
   kRateLimited = 16,          // too many requests
+  kEmptySql = 17,             // a request whose SQL holds no statement
+  kParamsWithBatch = 18,      // parameters sent with several statements
+  kInvalidOperation = 19,     // a valid statement that cannot apply (reserved name ...)
 };
 
 // Returns a stable lower-case name for `code` ("invalid_argument" ...), for logs and tests.

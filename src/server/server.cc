@@ -156,8 +156,10 @@ int Main(int argc, char** argv) {
         "with KALAMDB_ROOT_PASSWORD set");
   }
 
-  // 3. SQL engine, API and HTTP.
-  sql::Engine engine;
+  // 3. Catalog, SQL engine, API and HTTP.
+  catalog::Catalog catalog(**store);
+  if (Status st = catalog.Load(); !st.ok()) return Fatal(st.message());
+  sql::Engine engine(catalog, **store);
   api::Options api_options;
   api_options.allow_remote_setup = config.auth.allow_remote_setup;
   api_options.cookie_secure = config.auth.cookie_secure;

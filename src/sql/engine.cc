@@ -1,45 +1,72 @@
-#include <cctype>
+// engine.cc: the statement loop: split, parse, authorise, dispatch, and error wording.
+#include <string>
 
+#include "common/arena.h"
+#include "sql/ast.h"
+#include "sql/executor.h"
+#include "sql/parser.h"
+#include "sql/splitter.h"
 #include "sql/sql.h"
 
 namespace kalamdb::sql {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == ';')) {
-    s.remove_suffix(1);
+// The prefix KalamDB puts before an execution error's own text.
+std::string_view KindPrefix(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kAlreadyExists:
+      return "Already exists: ";
+    case ErrorCode::kNotFound:
+      return "Not found: ";
+    case ErrorCode::kInvalidOperation:
+      return "Invalid operation: ";
+    default:
+      return "";
   }
-  return s;
 }
 
-// True when `sql` is SELECT 1 in any letter case and spacing.
-bool IsSelectOne(std::string_view sql) {
-  std::string_view s = Trim(sql);
-  if (s.size() < 8) return false;
-  for (size_t i = 0; i < 6; ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != "select"[i]) return false;
-  }
-  s.remove_prefix(6);
-  if (s.empty() || !std::isspace(static_cast<unsigned char>(s.front()))) return false;
-  return Trim(s) == "1";
+// Errors raised before a statement runs keep their text; execution errors are numbered.
+bool IsExecutionError(ErrorCode code) {
+  return code != ErrorCode::kInvalidSql && code != ErrorCode::kInvalidArgument &&
+         code != ErrorCode::kPermissionDenied;
 }
 
 }  // namespace
 
-Result<std::vector<QueryResult>> Engine::Execute(const Session& /*session*/, std::string_view sql) {
-  if (!IsSelectOne(sql)) {
-    return Status(ErrorCode::kInvalidSql,
-                  "Unsupported statement: this server build only answers SELECT 1 "
-                  "(the SQL engine is not available yet)");
+Engine::Engine(catalog::Catalog& catalog, storage::Store& store)
+    : catalog_(catalog), store_(store) {}
+
+Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
+                                                 size_t param_count) {
+  thread_local Arena arena;
+  arena.Reset();
+  auto statements = SplitStatements(sql, arena);
+  if (!statements.ok()) return statements.status();
+  if (statements->empty()) return Status(ErrorCode::kEmptySql, "No SQL statements provided");
+  if (param_count > 0 && statements->size() > 1) {
+    return Status(ErrorCode::kParamsWithBatch,
+                  "Parameters not supported with multi-statement batches");
   }
-  QueryResult result;
-  result.has_rows = true;
-  result.schema.push_back(Column{"Int64(1)", "BigInt", {}});
-  result.rows.push_back({"\"1\""});
-  result.row_count = 1;
+  // Parse everything first: a syntax error anywhere runs nothing.
+  std::vector<const Statement*> parsed;
+  parsed.reserve(statements->size());
+  for (const StatementText& text : *statements) {
+    auto statement = Parse(text.text, arena);
+    if (!statement.ok()) return statement.status();
+    parsed.push_back(*statement);
+  }
+  ExecContext context{session, catalog_, store_};
   std::vector<QueryResult> results;
-  results.push_back(std::move(result));
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    Status st = ExecuteStatement(context, *parsed[i], &results);
+    if (!st.ok()) {
+      if (!IsExecutionError(st.code())) return st;
+      std::string message = "Statement " + std::to_string(i + 1) + " failed: ";
+      message += KindPrefix(st.code());
+      message += st.message();
+      return Status(st.code(), std::move(message));
+    }
+  }
   return results;
 }
 

@@ -1,10 +1,14 @@
 // sql.h: all that other subsystems see of src/sql/: SQL text in, results out.
 //
-// Foundation stage: the engine answers `SELECT 1` and rejects everything else with
-// kInvalidSql. The full engine (parser, planner, executor over storage) replaces the inside of
-// Engine::Execute without changing this face's shape.
+// Execute() splits the request into statements, parses each once (sql/parser.h), checks the
+// caller's role, and runs them in order against the catalog and storage. The first failing
+// statement ends the request; earlier statements stay applied.
 //
-// Thread-safety: Engine::Execute may be called from any thread concurrently.
+// Implemented so far: CREATE NAMESPACE, DROP NAMESPACE, SHOW NAMESPACES, and SELECT of
+// literals without FROM (SELECT 1). Every other statement parses and then answers
+// kInvalidSql "... is not supported yet"; tables, DML and users come next.
+//
+// Thread-safety: Execute may be called from any thread concurrently.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "common/status.h"
+
+namespace kalamdb::storage {
+class Store;
+}
 
 namespace kalamdb::sql {
 
@@ -37,14 +46,25 @@ struct QueryResult {
 // Who runs the statements.
 struct Session {
   std::string user_id;
-  bool is_admin = false;
+  catalog::Role role = catalog::Role::kUser;
   std::string default_namespace = "default";
 };
 
 class Engine {
  public:
-  // Runs every statement of `sql` in order. Errors: kInvalidSql for unsupported statements.
-  Result<std::vector<QueryResult>> Execute(const Session& session, std::string_view sql);
+  // Borrows both; they must outlive the engine.
+  Engine(catalog::Catalog& catalog, storage::Store& store);
+
+  // Runs every statement of `sql` in order. `param_count` is the number of `params` sent.
+  // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
+  // kInvalidSql (syntax, unsupported statement), kInvalidArgument (EXECUTE AS USER wrapper),
+  // kPermissionDenied (role), and execution errors prefixed "Statement N failed: ".
+  Result<std::vector<QueryResult>> Execute(const Session& session, std::string_view sql,
+                                           size_t param_count = 0);
+
+ private:
+  catalog::Catalog& catalog_;
+  storage::Store& store_;
 };
 
 }  // namespace kalamdb::sql

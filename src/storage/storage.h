@@ -71,6 +71,9 @@ class Store {
   // any op of the batch touches kMeta.
   Status Put(Family family, std::string_view key, std::string_view value);
   Status Delete(Family family, std::string_view key);
+  // Deletes every key in [begin, end) of `family` (one range tombstone; O(1) whatever the
+  // range holds). Honours Options::sync_writes like Put.
+  Status DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Applies every op of `batch` atomically, or none.
   Status Write(const WriteBatch& batch);
   // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it

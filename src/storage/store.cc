@@ -122,6 +122,15 @@ Status Store::Delete(Family family, std::string_view key) {
       "delete");
 }
 
+Status Store::DeleteRange(Family family, std::string_view begin, std::string_view end) {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  return FromRocks(
+      impl_->db->DeleteRange(impl_->For(family), impl_->families[static_cast<size_t>(family) + 1],
+                             ToSlice(begin), ToSlice(end)),
+      "delete range");
+}
+
 Status Store::Write(const WriteBatch& batch) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");

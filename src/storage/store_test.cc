@@ -53,6 +53,19 @@ TEST(StoreTest, BatchIsAtomicAndDataSurvivesReopen) {
   EXPECT_EQ((*again)->Get(Family::kRows, "k2")->value(), "v2");
 }
 
+TEST(StoreTest, DeleteRangeRemovesOnlyTheRange) {
+  test::TempDir dir;
+  auto store = Store::Open({.path = dir.path()});
+  ASSERT_TRUE(store.ok());
+  for (const char* key : {"a1", "b1", "b2", "c1"})
+    ASSERT_TRUE((*store)->Put(Family::kRows, key, "v").ok());
+  ASSERT_TRUE((*store)->DeleteRange(Family::kRows, "b", "c").ok());
+  EXPECT_TRUE((*store)->Get(Family::kRows, "a1")->has_value());
+  EXPECT_FALSE((*store)->Get(Family::kRows, "b1")->has_value());
+  EXPECT_FALSE((*store)->Get(Family::kRows, "b2")->has_value());
+  EXPECT_TRUE((*store)->Get(Family::kRows, "c1")->has_value());
+}
+
 TEST(StoreTest, SecondOpenOfSameDirectoryFails) {
   test::TempDir dir;
   auto first = Store::Open({.path = dir.path()});

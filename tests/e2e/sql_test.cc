@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/json_writer.h"
 #include "e2e/e2e_helpers.h"
 
 namespace kalamdb::test {
@@ -227,6 +228,50 @@ TEST_F(SqlE2E, ManyRequestsOnOneKeepAliveConnection) {
     ASSERT_NE(response.Header("Connection"), std::string_view("close"));
   }
   EXPECT_TRUE(client.connected());
+}
+
+}  // namespace
+}  // namespace kalamdb::test
+
+namespace kalamdb::test {
+namespace {
+
+// Namespace DDL through HTTP: messages, error codes, persistence across a restart.
+TEST(SqlNamespaceE2E, CreateShowDropAndRestart) {
+  ServerProcess server(RootServerOptions());
+  ASSERT_TRUE(server.Start());
+  auto sql = [&](std::string_view statement) {
+    std::string body;
+    JsonWriter(body).BeginObject().Key("sql").String(statement).EndObject();
+    return Call(server.Port(), "POST", "/v1/api/sql", body,
+                {{"Authorization", BasicAuth("root", kRootPassword)}});
+  };
+  ClientResponse created = sql("CREATE NAMESPACE IF NOT EXISTS bench_ns");
+  ASSERT_EQ(created.status, 200) << created.body;
+  JsonDoc doc(created.body);
+  EXPECT_EQ(doc.Str("/results/0/message"), "Namespace 'bench_ns' created successfully");
+  EXPECT_EQ(doc.Int("/results/0/row_count"), 0);
+  EXPECT_EQ(doc.Str("/results/0/as_user"), "root");
+  EXPECT_FALSE(doc.Has("/results/0/schema"));
+  EXPECT_FALSE(doc.Has("/error"));
+
+  ExpectSqlError(sql("CREATE NAMESPACE bench_ns"), 400, "SQL_EXECUTION_ERROR",
+                 "Statement 1 failed: Already exists: Namespace 'bench_ns' already exists");
+  ExpectSqlError(sql("CREATE NAMESPACE system"), 400, "SQL_EXECUTION_ERROR");
+  ExpectSqlError(sql("CREATE NAMESPACE ("), 400, "INVALID_SQL");
+
+  ASSERT_TRUE(server.Restart());
+  ClientResponse shown = sql("SHOW NAMESPACES");
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  JsonDoc listing(shown.body);
+  EXPECT_EQ(listing.Str("/results/0/schema/0/name"), "namespace_id");
+  EXPECT_EQ(listing.Minified("/results/0/rows/0/0"), "\"bench_ns\"");
+  EXPECT_EQ(listing.Int("/results/0/row_count"), 2);
+
+  ClientResponse dropped = sql("DROP NAMESPACE IF EXISTS bench_ns CASCADE");
+  ASSERT_EQ(dropped.status, 200) << dropped.body;
+  EXPECT_EQ(JsonDoc(dropped.body).Str("/results/0/message"),
+            "Namespace 'bench_ns' dropped successfully");
 }
 
 }  // namespace
