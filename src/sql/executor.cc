@@ -38,6 +38,14 @@ Status ExecuteStatement(ExecContext& context, const Statement& statement,
       return ExecuteShowNamespaces(context, results);
     case StatementKind::kSelect:
       return ExecuteSelect(context, *statement.As<SelectStmt>(), results);
+    case StatementKind::kCreateTable:
+      return ExecuteCreateTable(context, *statement.As<CreateTableStmt>(), results);
+    case StatementKind::kDropTable:
+      return ExecuteDropTable(context, *statement.As<DropTableStmt>(), results);
+    case StatementKind::kShowTables:
+      return ExecuteShowTables(context, *statement.As<ShowTablesStmt>(), results);
+    case StatementKind::kDescribeTable:
+      return ExecuteDescribeTable(context, *statement.As<DescribeTableStmt>(), results);
     default:
       return Status(ErrorCode::kInvalidSql,
                     std::string(StatementKindName(statement.kind)) + " is not supported yet");

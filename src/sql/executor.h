@@ -33,6 +33,21 @@ Status ExecuteDropNamespace(ExecContext& context, const DropNamespaceStmt& state
 Status ExecuteShowNamespaces(ExecContext& context, std::vector<QueryResult>* results);
 Status ExecuteSelect(ExecContext& context, const SelectStmt& statement,
                      std::vector<QueryResult>* results);
+Status ExecuteCreateTable(ExecContext& context, const CreateTableStmt& statement,
+                          std::vector<QueryResult>* results);
+Status ExecuteDropTable(ExecContext& context, const DropTableStmt& statement,
+                        std::vector<QueryResult>* results);
+Status ExecuteShowTables(ExecContext& context, const ShowTablesStmt& statement,
+                         std::vector<QueryResult>* results);
+Status ExecuteDescribeTable(ExecContext& context, const DescribeTableStmt& statement,
+                            std::vector<QueryResult>* results);
+
+// Deletes every stored row of `table`, all owners included (one range delete).
+Status DeleteTableRows(storage::Store& store, const catalog::TableDef& table);
+// The schema flags of a column: "pk", "nn", "uq" in that order.
+std::vector<std::string> ColumnFlags(const catalog::ColumnDef& column);
+// True for SERIAL, BIGSERIAL, SMALLSERIAL (any case).
+bool EndsWithSerial(std::string_view type_name);
 
 // Checks a namespace, table or column name (reference §4.1): [A-Za-z0-9_]+, not starting with
 // '_' or a digit, at most 64 characters. Returns the name folded to lower case.

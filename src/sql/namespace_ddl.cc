@@ -42,17 +42,6 @@ QueryResult Message(std::string text) {
   return result;
 }
 
-// Deletes every row of `table` (all owners): one range delete over the table's key prefix.
-Status DeleteTableRows(storage::Store& store, const catalog::TableDef& table) {
-  std::string begin(4, '\0'), end(4, '\0');
-  for (int i = 0; i < 4; ++i) {
-    begin[i] = static_cast<char>((table.id >> (24 - 8 * i)) & 0xFF);
-    end[i] = static_cast<char>(((table.id + 1ull) >> (24 - 8 * i)) & 0xFF);
-  }
-  if (table.id == UINT32_MAX) end = std::string(5, '\xff');
-  return store.DeleteRange(storage::Family::kRows, begin, end);
-}
-
 }  // namespace
 
 Status ExecuteCreateNamespace(ExecContext& context, const CreateNamespaceStmt& statement,

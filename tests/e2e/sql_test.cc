@@ -156,7 +156,7 @@ TEST(SqlBasicDisabledE2E, BasicIsRefusedWhenDisabled) {
 }
 
 TEST_F(SqlE2E, RequestErrors) {
-  ExpectSqlError(RootSql(R"({"sql":"DROP TABLE x"})"), 400, "INVALID_SQL");
+  ExpectSqlError(RootSql(R"({"sql":"SELEC 1"})"), 400, "INVALID_SQL");
   ClientResponse bad_json = RootSql(R"({"sql": "SELECT 1")");
   ExpectSqlError(bad_json, 400, "INVALID_INPUT");
   EXPECT_EQ(
