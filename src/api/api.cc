@@ -327,11 +327,27 @@ void Api::Impl::Sql(const Request& request, Response& response) {
     session.default_namespace = std::string(ns);
   }
   simdjson::dom::array params;
-  size_t param_count = 0;
+  std::vector<sql::Param> bound;
   if (object["params"].get_array().get(params) == simdjson::SUCCESS) {
     size_t index = 0;
     for (auto param : params) {
       ++index;
+      sql::Param& p = bound.emplace_back();
+      if (param.is_null()) {
+        p.kind = sql::Param::Kind::kNull;
+      } else if (param.is_bool()) {
+        p.kind = sql::Param::Kind::kBoolean;
+        p.boolean = param.get_bool().value_unsafe();
+      } else if (param.is_int64() || param.is_uint64()) {
+        p.kind = sql::Param::Kind::kInteger;
+        p.text = simdjson::minify(param);
+      } else if (param.is_double()) {
+        p.kind = sql::Param::Kind::kFloat;
+        p.text = simdjson::minify(param);
+      } else if (param.is_string()) {
+        p.kind = sql::Param::Kind::kString;
+        p.text = std::string(param.get_string().value_unsafe());
+      }
       if (param.is_array() || param.is_object()) {
         SqlError(response, request, 400, "INVALID_PARAMETER",
                  "Parameter $" + std::to_string(index) + " invalid: " +
@@ -339,7 +355,6 @@ void Api::Impl::Sql(const Request& request, Response& response) {
         return;
       }
     }
-    param_count = index;
     if (index > 50) {
       SqlError(response, request, 400, "INVALID_PARAMETER",
                "Too many parameters: " + std::to_string(index) + " (maximum 50)");
@@ -359,7 +374,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
 
   // 3. Execute.
-  auto results = engine.Execute(session, sql_text, param_count);
+  auto results = engine.Execute(session, sql_text, bound);
   if (!results.ok()) {
     WireError wire = SqlWireError(results.status().code());
     std::string_view message = results.status().message();

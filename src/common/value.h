@@ -12,6 +12,7 @@
 namespace kalamdb {
 
 __extension__ typedef __int128 int128_t;  // GCC/Clang builtin; __extension__ keeps -Wpedantic quiet
+__extension__ typedef unsigned __int128 uint128_t;
 
 // Logical column types (KalamDataType names on the wire, see DataTypeName).
 enum class DataType : uint8_t {

@@ -31,19 +31,46 @@ bool IsExecutionError(ErrorCode code) {
          code != ErrorCode::kPermissionDenied;
 }
 
+// In a batch, INSERT/UPDATE/DELETE results are not listed one by one: their counts are summed
+// per kind and appended after the other results (reference §2.1).
+void SumDmlResults(std::vector<QueryResult>* results) {
+  int64_t totals[4] = {0, 0, 0, 0};
+  bool present[4] = {false, false, false, false};
+  std::vector<QueryResult> kept;
+  for (QueryResult& result : *results) {
+    auto kind = static_cast<size_t>(result.dml);
+    if (result.dml == QueryResult::Dml::kNone) {
+      kept.push_back(std::move(result));
+    } else {
+      totals[kind] += result.row_count;
+      present[kind] = true;
+    }
+  }
+  static constexpr const char* kVerbs[4] = {"", "Inserted", "Updated", "Deleted"};
+  for (size_t kind = 1; kind < 4; ++kind) {
+    if (!present[kind] || totals[kind] == 0) continue;
+    QueryResult sum;
+    sum.dml = static_cast<QueryResult::Dml>(kind);
+    sum.row_count = totals[kind];
+    sum.message = std::string(kVerbs[kind]) + " " + std::to_string(totals[kind]) + " row(s)";
+    kept.push_back(std::move(sum));
+  }
+  *results = std::move(kept);
+}
+
 }  // namespace
 
 Engine::Engine(catalog::Catalog& catalog, storage::Store& store)
     : catalog_(catalog), store_(store) {}
 
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
-                                                 size_t param_count) {
+                                                 std::span<const Param> params) {
   thread_local Arena arena;
   arena.Reset();
   auto statements = SplitStatements(sql, arena);
   if (!statements.ok()) return statements.status();
   if (statements->empty()) return Status(ErrorCode::kEmptySql, "No SQL statements provided");
-  if (param_count > 0 && statements->size() > 1) {
+  if (!params.empty() && statements->size() > 1) {
     return Status(ErrorCode::kParamsWithBatch,
                   "Parameters not supported with multi-statement batches");
   }
@@ -55,7 +82,7 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
     if (!statement.ok()) return statement.status();
     parsed.push_back(*statement);
   }
-  ExecContext context{session, catalog_, store_};
+  ExecContext context{session, catalog_, store_, params, arena, nullptr};
   std::vector<QueryResult> results;
   for (size_t i = 0; i < parsed.size(); ++i) {
     Status st = ExecuteStatement(context, *parsed[i], &results);
@@ -67,6 +94,7 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
       return Status(st.code(), std::move(message));
     }
   }
+  if (parsed.size() > 1) SumDmlResults(&results);
   return results;
 }
 

@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <set>
+
 #include "catalog/catalog.h"
 #include "sql/sql.h"
+#include "storage/key_codec.h"
+#include "storage/row_codec.h"
 #include "storage/storage.h"
 #include "support/temp_dir.h"
 
@@ -25,9 +30,37 @@ class EngineTest : public ::testing::Test {
 
   Result<std::vector<QueryResult>> Run(const Session& session, std::string_view sql,
                                        size_t params = 0) {
+    std::vector<Param> bound(params);
+    return engine_->Execute(session, sql, bound);
+  }
+  Result<std::vector<QueryResult>> RunWith(const Session& session, std::string_view sql,
+                                           const std::vector<Param>& params) {
     return engine_->Execute(session, sql, params);
   }
 
+  // Every stored row of ns.name, decoded, in key order.
+  std::vector<storage::RowView> Rows(std::string_view ns, std::string_view name) {
+    const catalog::TableDef* table = catalog_->Snapshot()->FindTable(ns, name);
+    EXPECT_NE(table, nullptr);
+    std::vector<ColumnType> types;
+    for (const auto& c : table->columns) types.push_back(c.type);
+    std::vector<storage::RowView> rows;
+    raw_.clear();
+    EXPECT_TRUE(store_
+                    ->ScanPrefix(storage::Family::kRows, storage::TablePrefix(table->id),
+                                 [&](std::string_view, std::string_view value) {
+                                   raw_.emplace_back(value);
+                                   return true;
+                                 })
+                    .ok());
+    for (const std::string& bytes : raw_) {
+      storage::RowView row;
+      EXPECT_TRUE(storage::DecodeRow(bytes, types, &row).ok());
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+  std::deque<std::string> raw_;
   test::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -208,6 +241,121 @@ TEST_F(EngineTest, CreateTableRules) {
   EXPECT_EQ(error(user_, "CREATE TABLE alice.notes (id INT PRIMARY KEY)"), "ok");
   EXPECT_EQ(catalog_->Snapshot()->FindTable("alice", "notes")->type, catalog::TableType::kUser);
   EXPECT_EQ(Run(user_, "DROP TABLE app.mine").status().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_F(EngineTest, InsertTheBenchmarkWorkload) {
+  ASSERT_TRUE(
+      Run(admin_,
+          "CREATE NAMESPACE b; CREATE TABLE b.single (id BIGINT PRIMARY KEY, value TEXT NOT NULL, "
+          "created_at TIMESTAMP DEFAULT NOW()); CREATE TABLE b.parallel (id BIGINT PRIMARY KEY "
+          "AUTO_INCREMENT, worker INT, value TEXT)")
+          .ok());
+  auto one = Run(admin_, "INSERT INTO b.single (id, value) VALUES (1, 'v1')");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ((*one)[0].message, "Inserted 1 row(s)");
+  EXPECT_EQ((*one)[0].row_count, 1);
+  std::string hundred = "INSERT INTO b.single (id, value) VALUES ";
+  for (int i = 2; i <= 101; ++i)
+    hundred += (i > 2 ? ", (" : "(") + std::to_string(i) + ", 'v" + std::to_string(i) + "')";
+  auto many = Run(admin_, hundred);
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ((*many)[0].row_count, 100);
+  auto rows = Rows("b", "single");
+  ASSERT_EQ(rows.size(), 101u);
+  EXPECT_EQ(rows[0].values[0].as_int(), 1);
+  EXPECT_EQ(rows[0].values[1].as_bytes(), "v1");
+  EXPECT_GT(rows[0].values[2].as_int(), 1700000000000000);  // NOW() in microseconds
+  EXPECT_LT(rows[0].seq, rows[100].seq);                    // _seq grows
+
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(Run(admin_, "INSERT INTO b.parallel (worker, value) VALUES (1, 'x')").ok());
+  std::set<int64_t> ids;
+  for (const auto& row : Rows("b", "parallel")) ids.insert(row.values[0].as_int());
+  EXPECT_EQ(ids.size(), 20u);
+}
+
+TEST_F(EngineTest, InsertErrors) {
+  ASSERT_TRUE(Run(admin_,
+                  "CREATE NAMESPACE e; CREATE TABLE e.t (id BIGINT PRIMARY KEY, value TEXT NOT "
+                  "NULL, n INT)")
+                  .ok());
+  auto error = [&](std::string_view sql) {
+    auto r = Run(admin_, sql);
+    return r.ok() ? std::string("ok") : std::string(r.status().message());
+  };
+  EXPECT_EQ(error("INSERT INTO e.t (id, value) VALUES (5, 'a')"), "ok");
+  EXPECT_EQ(error("INSERT INTO e.t (id, value) VALUES (5, 'b')"),
+            "Statement 1 failed: Already exists: Primary key violation: value '5' already exists "
+            "in column 'id'");
+  EXPECT_EQ(error("INSERT INTO e.t (id, value) VALUES (6, 'a'), (6, 'b')"),
+            "Statement 1 failed: Already exists: Primary key violation: value '6' appears multiple "
+            "times in column 'id'");
+  EXPECT_EQ(
+      error("INSERT INTO e.t (id) VALUES (7)"),
+      "Statement 1 failed: NOT NULL constraint violation: column 'value' cannot be NULL (row 1)");
+  EXPECT_EQ(error("INSERT INTO e.t (id, value, n) VALUES (8, 'a', 99999999999)"),
+            "Statement 1 failed: Unable to cast value 99999999999 for column 'n' (row 1): cannot "
+            "cast 99999999999 to Int (out of range)");
+  EXPECT_EQ(error("INSERT INTO e.t (id, nope) VALUES (9, 'a')"),
+            "Statement 1 failed: Invalid operation: No field named 'nope' in table e.t");
+  EXPECT_EQ(error("INSERT INTO e.t (id, _seq) VALUES (9, 1)"),
+            "Statement 1 failed: Invalid operation: Cannot insert into system column '_seq'");
+  EXPECT_EQ(error("INSERT INTO e.missing (id) VALUES (1)"),
+            "Statement 1 failed: Not found: Table 'e.missing' not found");
+  // A failed statement writes nothing, not even its valid rows.
+  EXPECT_NE(error("INSERT INTO e.t (id, value) VALUES (10, 'ok'), (11, NULL)"), "ok");
+  EXPECT_EQ(Rows("e", "t").size(), 1u);
+  // Plain users may not write SHARED tables.
+  EXPECT_EQ(Run(user_, "INSERT INTO e.t (id, value) VALUES (12, 'x')").status().code(),
+            ErrorCode::kPermissionDenied);
+}
+
+TEST_F(EngineTest, InsertWithParametersAndBatchedResults) {
+  ASSERT_TRUE(Run(admin_,
+                  "CREATE NAMESPACE p; CREATE TABLE p.t (id BIGINT PRIMARY KEY, v TEXT, f DOUBLE, "
+                  "ok BOOLEAN)")
+                  .ok());
+  std::vector<Param> params(4);
+  params[0] = {Param::Kind::kInteger, "7", false};
+  params[1] = {Param::Kind::kString, "seven", false};
+  params[2] = {Param::Kind::kFloat, "7.5", false};
+  params[3] = {Param::Kind::kBoolean, "", true};
+  auto r = RunWith(admin_, "INSERT INTO p.t (id, v, f, ok) VALUES ($1, $2, $3, $4)", params);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = Rows("p", "t");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].values[1].as_bytes(), "seven");
+  EXPECT_DOUBLE_EQ(rows[0].values[2].as_double(), 7.5);
+  EXPECT_TRUE(rows[0].values[3].as_bool());
+  EXPECT_EQ(RunWith(admin_, "INSERT INTO p.t (id) VALUES ($2)", {params[0]}).status().code(),
+            ErrorCode::kInvalidArgument);
+
+  auto batch =
+      Run(admin_,
+          "INSERT INTO p.t (id) VALUES (1); SHOW NAMESPACES; INSERT INTO p.t (id) VALUES (2), (3)");
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 2u);  // SHOW NAMESPACES, then one summed INSERT entry
+  EXPECT_TRUE((*batch)[0].has_rows);
+  EXPECT_EQ((*batch)[1].message, "Inserted 3 row(s)");
+  EXPECT_EQ((*batch)[1].row_count, 3);
+}
+
+TEST_F(EngineTest, UserTablesKeepEachOwnersKeysApart) {
+  ASSERT_TRUE(Run(admin_,
+                  "CREATE NAMESPACE u; CREATE USER TABLE u.notes (id BIGINT PRIMARY KEY, body "
+                  "TEXT, who TEXT DEFAULT CURRENT_USER())")
+                  .ok());
+  Session bob{"bob", catalog::Role::kUser, "default"};
+  ASSERT_TRUE(Run(user_, "INSERT INTO u.notes (id, body) VALUES (1, 'alice note')").ok());
+  // The same primary key is free for another owner.
+  ASSERT_TRUE(Run(bob, "INSERT INTO u.notes (id, body) VALUES (1, 'bob note')").ok());
+  EXPECT_EQ(Run(bob, "INSERT INTO u.notes (id, body) VALUES (1, 'again')").status().code(),
+            ErrorCode::kAlreadyExists);
+  auto rows = Rows("u", "notes");
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<std::string> owners;
+  for (const auto& row : rows) owners.insert(std::string(row.values[2].as_bytes()));
+  EXPECT_EQ(owners, (std::set<std::string>{"alice", "bob"}));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "common/strings.h"
+
 namespace kalamdb::sql {
 
 Result<std::string> NormalizeName(const Identifier& name, std::string_view what) {
@@ -27,9 +29,70 @@ Result<std::string> NormalizeName(const Identifier& name, std::string_view what)
   return folded;
 }
 
+Result<const catalog::TableDef*> ResolveTable(const ExecContext& context, const TableRef& ref) {
+  std::string ns;
+  if (ref.namespace_name.empty()) {
+    ns = context.session.default_namespace;
+  } else {
+    auto folded = NormalizeName(ref.namespace_name, "namespace");
+    if (!folded.ok()) return folded.status();
+    ns = std::move(folded).value();
+  }
+  auto name = NormalizeName(ref.table, "table");
+  if (!name.ok()) return name.status();
+  const catalog::TableDef* table = context.snapshot->FindTable(ns, *name);
+  if (table == nullptr) {
+    return Status(ErrorCode::kNotFound, "Table '" + ns + "." + *name + "' not found");
+  }
+  return table;
+}
+
+Status CheckWriteAccess(const ExecContext& context, const catalog::TableDef& table,
+                        std::string_view verb) {
+  if (table.namespace_id == "system") {
+    return Status(ErrorCode::kPermissionDenied,
+                  "Cannot " + std::string(verb) + " system table '" + table.QualifiedName() + "'");
+  }
+  if (table.type == catalog::TableType::kShared) {
+    const catalog::Role role = context.session.role;
+    bool allowed =
+        role == catalog::Role::kSystem || role == catalog::Role::kDba ||
+        (role == catalog::Role::kService && table.access_level != catalog::AccessLevel::kDba);
+    if (!allowed) {
+      return Status(ErrorCode::kPermissionDenied, "Insufficient privileges to " +
+                                                      std::string(verb) + " shared table '" +
+                                                      table.QualifiedName() + "'");
+    }
+  }
+  return Status::OK();
+}
+
+catalog::DefaultValue::Kind FunctionDefaultKind(std::string_view name) {
+  using Kind = catalog::DefaultValue::Kind;
+  struct Named {
+    std::string_view name;
+    Kind kind;
+  };
+  static constexpr Named kFunctions[] = {
+      {"NOW", Kind::kNow},
+      {"CURRENT_TIMESTAMP", Kind::kNow},
+      {"SNOWFLAKE_ID", Kind::kSnowflakeId},
+      {"UUID_V7", Kind::kUuidV7},
+      {"ULID", Kind::kUlid},
+      {"CURRENT_USER", Kind::kCurrentUser},
+  };
+  for (const Named& named : kFunctions) {
+    if (EqualsIgnoreCase(name, named.name)) return named.kind;
+  }
+  return Kind::kNone;
+}
+
 Status ExecuteStatement(ExecContext& context, const Statement& statement,
                         std::vector<QueryResult>* results) {
+  context.snapshot = context.catalog.Snapshot();
   switch (statement.kind) {
+    case StatementKind::kInsert:
+      return ExecuteInsert(context, *statement.As<InsertStmt>(), results);
     case StatementKind::kCreateNamespace:
       return ExecuteCreateNamespace(context, *statement.As<CreateNamespaceStmt>(), results);
     case StatementKind::kDropNamespace:

@@ -4,15 +4,16 @@
 // caller's role, and runs them in order against the catalog and storage. The first failing
 // statement ends the request; earlier statements stay applied.
 //
-// Implemented so far: CREATE NAMESPACE, DROP NAMESPACE, SHOW NAMESPACES, and SELECT of
-// literals without FROM (SELECT 1). Every other statement parses and then answers
-// kInvalidSql "... is not supported yet"; tables, DML and users come next.
+// Implemented so far: CREATE/DROP/SHOW NAMESPACES, CREATE/DROP TABLE, SHOW TABLES,
+// DESCRIBE TABLE, INSERT ... VALUES, and SELECT of constants without FROM (SELECT 1). Every
+// other statement parses and then answers kInvalidSql "... is not supported yet".
 //
 // Thread-safety: Execute may be called from any thread concurrently.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,19 @@ struct Column {
   std::vector<std::string> flags;  // subset of "pk", "nn", "uq", in that order
 };
 
+// One value of the request's `params` array, bound to $1..$n.
+struct Param {
+  enum class Kind : uint8_t { kNull, kInteger, kFloat, kString, kBoolean };
+  Kind kind = Kind::kNull;
+  std::string text;  // digits for numbers, the value for strings
+  bool boolean = false;
+};
+
 // One entry of the response's `results` array.
 struct QueryResult {
+  // DML results are summed per kind when a request has several statements.
+  enum class Dml : uint8_t { kNone, kInsert, kUpdate, kDelete };
+  Dml dml = Dml::kNone;
   // Row-returning statements set has_rows (then schema and rows are always written).
   bool has_rows = false;
   std::vector<Column> schema;
@@ -55,12 +67,12 @@ class Engine {
   // Borrows both; they must outlive the engine.
   Engine(catalog::Catalog& catalog, storage::Store& store);
 
-  // Runs every statement of `sql` in order. `param_count` is the number of `params` sent.
+  // Runs every statement of `sql` in order, binding `params` to $1..$n.
   // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
   // kInvalidSql (syntax, unsupported statement), kInvalidArgument (EXECUTE AS USER wrapper),
   // kPermissionDenied (role), and execution errors prefixed "Statement N failed: ".
   Result<std::vector<QueryResult>> Execute(const Session& session, std::string_view sql,
-                                           size_t param_count = 0);
+                                           std::span<const Param> params = {});
 
  private:
   catalog::Catalog& catalog_;

@@ -57,9 +57,9 @@ constexpr TypeAlias kTypeAliases[] = {
     {"DATE", DataType::kDate},
     {"TIME", DataType::kTime},
     {"UUID", DataType::kUuid},
-    {"SERIAL", DataType::kInt},
+    {"SERIAL", DataType::kBigInt},
     {"BIGSERIAL", DataType::kBigInt},
-    {"SMALLSERIAL", DataType::kSmallInt},
+    {"SMALLSERIAL", DataType::kBigInt},
 };
 
 Status Invalid(std::string message) {
@@ -98,24 +98,8 @@ Result<ColumnType> BindType(const TypeName& written, bool* serial) {
 Result<DefaultValue> BindDefault(const Expr& expr) {
   DefaultValue value;
   if (const auto* call = expr.TryAs<FunctionCallExpr>()) {
-    struct Named {
-      std::string_view name;
-      DefaultValue::Kind kind;
-    };
-    static constexpr Named kFunctions[] = {
-        {"NOW", DefaultValue::Kind::kNow},
-        {"CURRENT_TIMESTAMP", DefaultValue::Kind::kNow},
-        {"SNOWFLAKE_ID", DefaultValue::Kind::kSnowflakeId},
-        {"UUID_V7", DefaultValue::Kind::kUuidV7},
-        {"ULID", DefaultValue::Kind::kUlid},
-        {"CURRENT_USER", DefaultValue::Kind::kCurrentUser},
-    };
-    for (const Named& named : kFunctions) {
-      if (EqualsIgnoreCase(call->name.name, named.name) && call->args.empty()) {
-        value.kind = named.kind;
-        return value;
-      }
-    }
+    value.kind = FunctionDefaultKind(call->name.name);
+    if (value.kind != DefaultValue::Kind::kNone && call->args.empty()) return value;
     return Invalid("Unsupported DEFAULT function '" + std::string(call->name.name) + "'");
   }
   const Expr* inner = &expr;
@@ -326,9 +310,9 @@ Status ExecuteCreateTable(ExecContext& context, const CreateTableStmt& statement
       column.default_value = std::move(value).value();
     }
     if (column.auto_increment) {
-      if (column.type.type != DataType::kBigInt && column.type.type != DataType::kInt &&
-          column.type.type != DataType::kSmallInt) {
-        return Invalid("AUTO_INCREMENT column '" + column.name + "' must be an integer type");
+      if (column.type.type != DataType::kBigInt) {
+        return Invalid("AUTO_INCREMENT column '" + column.name +
+                       "' must be BIGINT (ids are 64-bit snowflakes)");
       }
       if (column.default_value.kind == DefaultValue::Kind::kNone) {
         column.default_value.kind = DefaultValue::Kind::kSnowflakeId;
