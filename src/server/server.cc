@@ -159,7 +159,9 @@ int Main(int argc, char** argv) {
   // 3. Catalog, SQL engine, API and HTTP.
   catalog::Catalog catalog(**store);
   if (Status st = catalog.Load(); !st.ok()) return Fatal(st.message());
-  sql::Engine engine(catalog, **store);
+  sql::Engine engine(
+      catalog, **store,
+      sql::EngineLimits{config.limits.default_query_limit, config.limits.max_query_limit});
   api::Options api_options;
   api_options.allow_remote_setup = config.auth.allow_remote_setup;
   api_options.cookie_secure = config.auth.cookie_secure;

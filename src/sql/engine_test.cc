@@ -358,5 +358,90 @@ TEST_F(EngineTest, UserTablesKeepEachOwnersKeysApart) {
   EXPECT_EQ(owners, (std::set<std::string>{"alice", "bob"}));
 }
 
+TEST_F(EngineTest, SelectFromTables) {
+  ASSERT_TRUE(Run(admin_,
+                  "CREATE NAMESPACE s; CREATE TABLE s.t (id BIGINT PRIMARY KEY, value TEXT NOT "
+                  "NULL, n INT, "
+                  "price DECIMAL(10,2)); INSERT INTO s.t (id, value, n, price) VALUES "
+                  "(3, 'Charlie', 30, 1.5), (1, 'alpha', 10, 2.25), (2, 'Bravo', 20, NULL), (4, "
+                  "'delta', NULL, 10)")
+                  .ok());
+  auto q = [&](std::string_view sql) {
+    auto r = Run(admin_, sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    return r.ok() ? (*r)[0] : QueryResult{};
+  };
+  auto all = q("SELECT * FROM s.t");
+  ASSERT_EQ(all.row_count, 4);
+  EXPECT_EQ(all.schema.size(), 6u);  // 4 columns, _seq, _deleted
+  EXPECT_EQ(all.schema[0].flags, (std::vector<std::string>{"pk", "nn", "uq"}));
+  EXPECT_EQ(all.schema[1].flags, (std::vector<std::string>{"nn"}));
+  EXPECT_EQ(all.schema[4].name, "_seq");
+  EXPECT_EQ(all.rows[0][0], "\"1\"");  // primary-key order, BIGINT as a string
+  EXPECT_EQ(all.rows[0][3], "\"2.25\"");
+  EXPECT_EQ(all.rows[1][3], "null");
+  EXPECT_EQ(all.rows[0][5], "false");
+
+  auto filtered = q(
+      "SELECT id, upper(value) AS v FROM s.t WHERE n >= 20 AND value LIKE '%r%' ORDER BY id DESC");
+  ASSERT_EQ(filtered.row_count, 2);
+  EXPECT_EQ(filtered.schema[1].name, "v");
+  EXPECT_EQ(filtered.rows[0], (std::vector<std::string>{"\"3\"", "\"CHARLIE\""}));
+  EXPECT_EQ(filtered.rows[1], (std::vector<std::string>{"\"2\"", "\"BRAVO\""}));
+
+  auto count = q("SELECT COUNT(*) FROM s.t");
+  EXPECT_EQ(count.schema[0].name, "count(*)");
+  EXPECT_EQ(count.schema[0].data_type, "BigInt");
+  EXPECT_EQ(count.rows[0][0], "\"4\"");
+  auto aggregates = q("SELECT COUNT(n), SUM(n), MIN(value), MAX(id), AVG(n) FROM s.t");
+  EXPECT_EQ(aggregates.rows[0],
+            (std::vector<std::string>{"\"3\"", "\"60\"", "\"Bravo\"", "\"4\"", "20"}));
+
+  ASSERT_TRUE(
+      Run(admin_, "INSERT INTO s.t (id, value, n) VALUES (5, 'alpha', 1), (6, 'alpha', 2)").ok());
+  auto groups =
+      q("SELECT value, COUNT(*) AS c FROM s.t GROUP BY value HAVING COUNT(*) > 1 ORDER BY c DESC");
+  ASSERT_EQ(groups.row_count, 1);
+  EXPECT_EQ(groups.rows[0], (std::vector<std::string>{"\"alpha\"", "\"3\""}));
+
+  auto paged = q("SELECT id FROM s.t ORDER BY id LIMIT 2 OFFSET 1");
+  EXPECT_EQ(paged.rows, (std::vector<std::vector<std::string>>{{"\"2\""}, {"\"3\""}}));
+  auto streamed = q("SELECT id FROM s.t LIMIT 2 OFFSET 4");
+  EXPECT_EQ(streamed.rows, (std::vector<std::vector<std::string>>{{"\"5\""}, {"\"6\""}}));
+  auto point = q("SELECT value FROM s.t WHERE id = 4");
+  EXPECT_EQ(point.rows, (std::vector<std::vector<std::string>>{{"\"delta\""}}));
+  EXPECT_EQ(q("SELECT value FROM s.t WHERE id = 99").row_count, 0);
+  EXPECT_EQ(q("SELECT id FROM s.t WHERE n IS NULL").rows[0][0], "\"4\"");
+  EXPECT_EQ(q("SELECT id FROM s.t WHERE id IN (1, 3) AND n BETWEEN 5 AND 15").row_count, 1);
+  EXPECT_EQ(q("SELECT id FROM s.t WHERE value ILIKE 'ALPHA'").row_count, 3);
+
+  EXPECT_EQ(Run(admin_, "SELECT nope FROM s.t").status().message(),
+            "Statement 1 failed: Invalid operation: No field named 'nope' in table s.t");
+  EXPECT_EQ(Run(admin_, "SELECT id FROM s.t WHERE id / 0 = 1").status().message(),
+            "Statement 1 failed: Invalid operation: Divide by zero error");
+}
+
+TEST_F(EngineTest, SelectLimitsAndUserIsolation) {
+  ASSERT_TRUE(Run(admin_, "CREATE NAMESPACE l; CREATE TABLE l.t (id BIGINT PRIMARY KEY)").ok());
+  std::string insert = "INSERT INTO l.t (id) VALUES (0)";
+  for (int i = 1; i < 1200; ++i) insert += ", (" + std::to_string(i) + ")";
+  ASSERT_TRUE(Run(admin_, insert).ok());
+  EXPECT_EQ((*Run(admin_, "SELECT id FROM l.t"))[0].row_count, 50);               // default limit
+  EXPECT_EQ((*Run(admin_, "SELECT id FROM l.t LIMIT 5000"))[0].row_count, 1000);  // max limit
+  EXPECT_EQ((*Run(admin_, "SELECT COUNT(*) FROM l.t"))[0].rows[0][0], "\"1200\"");
+
+  ASSERT_TRUE(Run(admin_, "CREATE USER TABLE l.notes (id BIGINT PRIMARY KEY, body TEXT)").ok());
+  Session bob{"bob", catalog::Role::kUser, "default"};
+  ASSERT_TRUE(Run(user_, "INSERT INTO l.notes (id, body) VALUES (1, 'a1'), (2, 'a2')").ok());
+  ASSERT_TRUE(Run(bob, "INSERT INTO l.notes (id, body) VALUES (1, 'b1')").ok());
+  // Every caller, the DBA included, sees only its own rows.
+  EXPECT_EQ((*Run(user_, "SELECT * FROM l.notes"))[0].row_count, 2);
+  EXPECT_EQ((*Run(bob, "SELECT body FROM l.notes WHERE id = 1"))[0].rows[0][0], "\"b1\"");
+  EXPECT_EQ((*Run(bob, "SELECT body FROM l.notes WHERE id = 2"))[0].row_count, 0);
+  EXPECT_EQ((*Run(admin_, "SELECT COUNT(*) FROM l.notes"))[0].rows[0][0], "\"0\"");
+  // Plain users cannot read a PRIVATE shared table.
+  EXPECT_EQ(Run(user_, "SELECT * FROM l.t").status().code(), ErrorCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace kalamdb::sql

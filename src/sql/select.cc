@@ -10,13 +10,13 @@
 namespace kalamdb::sql {
 namespace {
 
-struct Constant {
+struct ConstantColumn {
   std::string name;       // the column name when there is no alias
   std::string data_type;  // KalamDataType
   std::string json;       // the cell
 };
 
-Result<Constant> EvaluateConstant(const Expr& expr, bool negate = false) {
+Result<ConstantColumn> EvaluateConstant(const Expr& expr, bool negate = false) {
   if (const auto* unary = expr.TryAs<UnaryExpr>()) {
     if (unary->op == UnaryOp::kMinus || unary->op == UnaryOp::kPlus) {
       return EvaluateConstant(*unary->operand, negate != (unary->op == UnaryOp::kMinus));
@@ -27,7 +27,7 @@ Result<Constant> EvaluateConstant(const Expr& expr, bool negate = false) {
     return Status(ErrorCode::kInvalidSql,
                   "SELECT of expressions other than constants is not supported yet");
   }
-  Constant c;
+  ConstantColumn c;
   std::string sign = negate ? "-" : "";
   switch (literal->literal_kind) {
     case LiteralKind::kInteger: {
@@ -73,13 +73,7 @@ Result<Constant> EvaluateConstant(const Expr& expr, bool negate = false) {
   return Status(ErrorCode::kInternal, "unknown literal kind");
 }
 
-}  // namespace
-
-Status ExecuteSelect(ExecContext& /*context*/, const SelectStmt& statement,
-                     std::vector<QueryResult>* results) {
-  if (statement.has_from) {
-    return Status(ErrorCode::kInvalidSql, "SELECT ... FROM a table is not supported yet");
-  }
+Status SelectConstants(const SelectStmt& statement, std::vector<QueryResult>* results) {
   if (statement.where != nullptr || !statement.group_by.empty() || statement.having != nullptr ||
       !statement.order_by.empty() || statement.limit_expr != nullptr ||
       statement.offset_expr != nullptr) {
@@ -99,6 +93,14 @@ Status ExecuteSelect(ExecContext& /*context*/, const SelectStmt& statement,
   result.row_count = 1;
   results->push_back(std::move(result));
   return Status::OK();
+}
+
+}  // namespace
+
+Status ExecuteSelect(ExecContext& context, const SelectStmt& statement,
+                     std::vector<QueryResult>* results) {
+  if (!statement.has_from) return SelectConstants(statement, results);
+  return SelectFromTable(context, statement, results);
 }
 
 }  // namespace kalamdb::sql

@@ -62,10 +62,18 @@ struct Session {
   std::string default_namespace = "default";
 };
 
+// SELECT row caps (config [limits]).
+struct EngineLimits {
+  // Rows returned by a SELECT without LIMIT; 0 = no implicit cap. Default: 50.
+  int default_query_limit = 50;
+  // Rows any SELECT returns at most. Default: 1000.
+  int max_query_limit = 1000;
+};
+
 class Engine {
  public:
   // Borrows both; they must outlive the engine.
-  Engine(catalog::Catalog& catalog, storage::Store& store);
+  Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits = {});
 
   // Runs every statement of `sql` in order, binding `params` to $1..$n.
   // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
@@ -77,6 +85,7 @@ class Engine {
  private:
   catalog::Catalog& catalog_;
   storage::Store& store_;
+  const EngineLimits limits_;
 };
 
 }  // namespace kalamdb::sql
