@@ -93,6 +93,10 @@ Status ExecuteStatement(ExecContext& context, const Statement& statement,
   switch (statement.kind) {
     case StatementKind::kInsert:
       return ExecuteInsert(context, *statement.As<InsertStmt>(), results);
+    case StatementKind::kUpdate:
+      return ExecuteUpdate(context, *statement.As<UpdateStmt>(), results);
+    case StatementKind::kDelete:
+      return ExecuteDelete(context, *statement.As<DeleteStmt>(), results);
     case StatementKind::kCreateNamespace:
       return ExecuteCreateNamespace(context, *statement.As<CreateNamespaceStmt>(), results);
     case StatementKind::kDropNamespace:

@@ -2,6 +2,7 @@
 // namespace_ddl.cc, select.cc; dispatch in executor.cc.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -18,6 +19,8 @@ class Store;
 }
 
 namespace kalamdb::sql {
+
+class Evaluator;  // sql/eval.h
 
 struct ExecContext {
   const Session& session;
@@ -41,6 +44,21 @@ Status CheckWriteAccess(const ExecContext& context, const catalog::TableDef& tab
 catalog::DefaultValue::Kind FunctionDefaultKind(std::string_view name);
 // A literal, signed number or $n parameter as a Constant. Errors: kInvalidSql, kInvalidArgument.
 Result<Constant> ExprConstant(const ExecContext& context, const Expr& expr);
+// Called for each row that passes the filter: its key, its stored bytes and its slots (the
+// table's columns, then _seq, then _deleted). Values borrow the row: valid during the call.
+// Return false to stop early.
+using RowVisitor = std::function<Result<bool>(std::string_view key, std::string_view bytes,
+                                              std::span<const Value> slots)>;
+// Visits the caller's rows of `table` that match `where` (a bound expression, or null), in key
+// order: the owner's key range for USER and STREAM tables, the whole table for SHARED ones,
+// one point lookup when `where` is `pk = constant`. Soft-deleted rows are skipped unless
+// `include_deleted`.
+Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const Evaluator& ev,
+                    const Expr* where, bool include_deleted, const RowVisitor& visit);
+Status ExecuteUpdate(ExecContext& context, const UpdateStmt& statement,
+                     std::vector<QueryResult>* results);
+Status ExecuteDelete(ExecContext& context, const DeleteStmt& statement,
+                     std::vector<QueryResult>* results);
 Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
                        std::vector<QueryResult>* results);
 Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,

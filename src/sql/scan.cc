@@ -133,6 +133,75 @@ void AppendGroupKey(std::string* key, const Value& v) {
 
 }  // namespace
 
+Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const Evaluator& ev,
+                    const Expr* where, bool include_deleted, const RowVisitor& visit) {
+  std::vector<ColumnType> types;
+  types.reserve(table.columns.size());
+  for (const auto& c : table.columns) types.push_back(c.type);
+  const bool owned = table.type != catalog::TableType::kShared;
+  const std::string_view owner =
+      owned ? std::string_view(context.session.user_id) : std::string_view();
+  RowSchema schema{&table, {}};
+  std::vector<Value> slots(table.columns.size() + 2);
+  storage::RowView view;
+  Status failure;
+  auto visit_row = [&](std::string_view key, std::string_view bytes) -> bool {
+    failure = storage::DecodeRow(bytes, types, &view);
+    if (!failure.ok()) return false;
+    if (view.deleted && !include_deleted) return true;
+    std::copy(view.values.begin(), view.values.end(), slots.begin());
+    slots[schema.seq_slot()] = Value::Int(DataType::kBigInt, view.seq);
+    slots[schema.deleted_slot()] = Value::Bool(view.deleted);
+    if (where != nullptr) {
+      auto match = ev.Matches(*where, slots);
+      if (!match.ok()) {
+        failure = match.status();
+        return false;
+      }
+      if (!*match) return true;
+    }
+    auto keep_going = visit(key, bytes, slots);
+    if (!keep_going.ok()) {
+      failure = keep_going.status();
+      return false;
+    }
+    return *keep_going;
+  };
+
+  // A primary-key equality in WHERE reads one key instead of scanning.
+  const BinaryExpr* point = where ? where->TryAs<BinaryExpr>() : nullptr;
+  const Expr* pk_value = nullptr;
+  if (point && point->op == BinaryOp::kEq && table.primary_key >= 0) {
+    for (auto [a, b] :
+         {std::pair{point->left, point->right}, std::pair{point->right, point->left}}) {
+      const auto* ref = a->TryAs<ColumnRefExpr>();
+      if (ref && ev.SlotOf(*ref) == table.primary_key &&
+          (b->kind == ExprKind::kLiteral || b->kind == ExprKind::kParameter ||
+           b->kind == ExprKind::kUnary)) {
+        pk_value = b;
+      }
+    }
+  }
+  if (pk_value != nullptr) {
+    auto constant = ExprConstant(context, *pk_value);
+    if (constant.ok()) {
+      auto pk = Coerce(*constant, table.columns[table.primary_key].type, context.arena);
+      if (pk.ok() && !pk->is_null()) {
+        std::string key;
+        KALAMDB_RETURN_IF_ERROR(storage::AppendRowKey(&key, table.id, owner, *pk));
+        auto stored = context.store.Get(storage::Family::kRows, key);
+        if (!stored.ok()) return stored.status();
+        if (stored->has_value()) visit_row(key, **stored);
+        return failure;
+      }
+    }
+  }
+  const std::string prefix =
+      owned ? storage::OwnerPrefix(table.id, owner) : storage::TablePrefix(table.id);
+  KALAMDB_RETURN_IF_ERROR(context.store.ScanPrefix(storage::Family::kRows, prefix, visit_row));
+  return failure;
+}
+
 Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
                        std::vector<QueryResult>* results) {
   auto resolved = ResolveTable(context, statement.from);
@@ -236,42 +305,19 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
   }
 
   // 3. Scan.
-  std::vector<ColumnType> types;
-  for (const auto& c : table.columns) types.push_back(c.type);
-  const bool owned = table.type != catalog::TableType::kShared;
-  const std::string prefix = owned ? storage::OwnerPrefix(table.id, context.session.user_id)
-                                   : storage::TablePrefix(table.id);
   std::vector<OutputRow> out_rows;
   std::map<std::string, Group> groups;  // ordered: deterministic group order
   const bool stream_out = !grouped && statement.order_by.empty();
   int64_t skipped = 0;
-  std::vector<Value> slots(table.columns.size() + 2);
-  storage::RowView view;
-  Status failure;
+  const size_t slot_count = table.columns.size() + 2;
 
-  auto visit_row = [&](std::string_view bytes) -> bool {
-    failure = storage::DecodeRow(bytes, types, &view);
-    if (!failure.ok()) return false;
-    if (view.deleted && !uses_deleted) return true;
-    std::copy(view.values.begin(), view.values.end(), slots.begin());
-    slots[schema.seq_slot()] = Value::Int(DataType::kBigInt, view.seq);
-    slots[schema.deleted_slot()] = Value::Bool(view.deleted);
-    if (statement.where) {
-      auto match = ev.Matches(*statement.where, slots);
-      if (!match.ok()) {
-        failure = match.status();
-        return false;
-      }
-      if (!*match) return true;
-    }
+  auto visit = [&](std::string_view, std::string_view,
+                   std::span<const Value> slots) -> Result<bool> {
     if (grouped) {
       std::string key;
       for (const Expr* e : statement.group_by) {
         auto v = ev.Eval(*e, slots);
-        if (!v.ok()) {
-          failure = v.status();
-          return false;
-        }
+        if (!v.ok()) return v.status();
         AppendGroupKey(&key, *v);
       }
       auto [it, inserted] = groups.try_emplace(key);
@@ -284,15 +330,11 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
         Value arg;
         if (!aggregates[a]->star) {
           if (aggregates[a]->args.size() != 1) {
-            failure = Status(ErrorCode::kInvalidOperation,
-                             Evaluator::DisplayName(*aggregates[a]) + " takes one argument");
-            return false;
+            return Status(ErrorCode::kInvalidOperation,
+                          Evaluator::DisplayName(*aggregates[a]) + " takes one argument");
           }
           auto v = ev.Eval(*aggregates[a]->args[0], slots);
-          if (!v.ok()) {
-            failure = v.status();
-            return false;
-          }
+          if (!v.ok()) return v.status();
           arg = Keep(*v, arena);
         }
         Accumulate(*aggregates[a], group.accumulators[a], arg);
@@ -310,10 +352,7 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
         continue;
       }
       auto v = ev.Eval(*c.expr, slots);
-      if (!v.ok()) {
-        failure = v.status();
-        return false;
-      }
+      if (!v.ok()) return v.status();
       row.cells.push_back(Keep(*v, arena));
     }
     for (size_t k = 0; k < statement.order_by.size(); ++k) {
@@ -322,63 +361,19 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
         continue;
       }
       auto v = ev.Eval(*statement.order_by[k].expr, slots);
-      if (!v.ok()) {
-        failure = v.status();
-        return false;
-      }
+      if (!v.ok()) return v.status();
       row.sort_keys.push_back(Keep(*v, arena));
     }
     out_rows.push_back(std::move(row));
     return !(stream_out && static_cast<int64_t>(out_rows.size()) >= limit);
   };
-
-  // A primary-key equality in WHERE reads one key instead of scanning.
-  const BinaryExpr* point = statement.where ? statement.where->TryAs<BinaryExpr>() : nullptr;
-  const ColumnRefExpr* pk_ref = nullptr;
-  const Expr* pk_value = nullptr;
-  if (point && point->op == BinaryOp::kEq && table.primary_key >= 0 && !uses_deleted) {
-    for (auto [a, b] :
-         {std::pair{point->left, point->right}, std::pair{point->right, point->left}}) {
-      const auto* ref = a->TryAs<ColumnRefExpr>();
-      if (ref && ev.SlotOf(*ref) == table.primary_key &&
-          (b->kind == ExprKind::kLiteral || b->kind == ExprKind::kParameter ||
-           b->kind == ExprKind::kUnary)) {
-        pk_ref = ref;
-        pk_value = b;
-      }
-    }
-  }
-  Value pk;
-  bool point_lookup = false;
-  if (pk_ref != nullptr) {
-    auto constant = ExprConstant(context, *pk_value);
-    if (constant.ok()) {
-      auto coerced = Coerce(*constant, table.columns[table.primary_key].type, arena);
-      if (coerced.ok() && !coerced->is_null()) {
-        pk = *coerced;
-        point_lookup = true;
-      }
-    }
-  }
-  if (point_lookup) {
-    std::string key;
-    KALAMDB_RETURN_IF_ERROR(
-        storage::AppendRowKey(&key, table.id, owned ? context.session.user_id : "", pk));
-    auto stored = context.store.Get(storage::Family::kRows, key);
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value()) visit_row(**stored);
-  } else {
-    KALAMDB_RETURN_IF_ERROR(context.store.ScanPrefix(
-        storage::Family::kRows, prefix,
-        [&](std::string_view, std::string_view value) { return visit_row(value); }));
-  }
-  KALAMDB_RETURN_IF_ERROR(failure);
+  KALAMDB_RETURN_IF_ERROR(ScanMatching(context, table, ev, statement.where, uses_deleted, visit));
 
   // 4. Groups become rows.
   if (grouped) {
     if (groups.empty() && statement.group_by.empty()) {
       Group empty;  // an aggregate over no rows still yields one row
-      empty.representative.assign(slots.size(), Value());
+      empty.representative.assign(slot_count, Value());
       empty.accumulators.resize(aggregates.size());
       groups.emplace("", std::move(empty));
     }
