@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "http/http.h"
 #include "server/config.h"
+#include "server/user_directory.h"
 #include "sql/sql.h"
 #include "storage/storage.h"
 
@@ -159,9 +160,11 @@ int Main(int argc, char** argv) {
   // 3. Catalog, SQL engine, API and HTTP.
   catalog::Catalog catalog(**store);
   if (Status st = catalog.Load(); !st.ok()) return Fatal(st.message());
+  UserDirectory user_directory(users, config.auth.bcrypt_cost);
   sql::Engine engine(
       catalog, **store,
-      sql::EngineLimits{config.limits.default_query_limit, config.limits.max_query_limit});
+      sql::EngineLimits{config.limits.default_query_limit, config.limits.max_query_limit},
+      &user_directory);
   api::Options api_options;
   api_options.allow_remote_setup = config.auth.allow_remote_setup;
   api_options.cookie_secure = config.auth.cookie_secure;

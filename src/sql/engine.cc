@@ -60,8 +60,9 @@ void SumDmlResults(std::vector<QueryResult>* results) {
 
 }  // namespace
 
-Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits)
-    : catalog_(catalog), store_(store), limits_(limits) {}
+Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits,
+               UserDirectory* users)
+    : catalog_(catalog), store_(store), limits_(limits), users_(users) {}
 
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
                                                  std::span<const Param> params) {
@@ -82,7 +83,7 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
     if (!statement.ok()) return statement.status();
     parsed.push_back(*statement);
   }
-  ExecContext context{session, catalog_, store_, params, limits_, arena, nullptr};
+  ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
   std::vector<QueryResult> results;
   for (size_t i = 0; i < parsed.size(); ++i) {
     Status st = ExecuteStatement(context, *parsed[i], &results);

@@ -29,7 +29,7 @@ Result<std::string> NormalizeName(const Identifier& name, std::string_view what)
   return folded;
 }
 
-Result<const catalog::TableDef*> ResolveTable(const ExecContext& context, const TableRef& ref) {
+Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
   std::string ns;
   if (ref.namespace_name.empty()) {
     ns = context.session.default_namespace;
@@ -40,6 +40,7 @@ Result<const catalog::TableDef*> ResolveTable(const ExecContext& context, const 
   }
   auto name = NormalizeName(ref.table, "table");
   if (!name.ok()) return name.status();
+  if (ns == "system") return ResolveSystemTable(context, *name);
   const catalog::TableDef* table = context.snapshot->FindTable(ns, *name);
   if (table == nullptr) {
     return Status(ErrorCode::kNotFound, "Table '" + ns + "." + *name + "' not found");
@@ -93,6 +94,12 @@ Status ExecuteStatement(ExecContext& context, const Statement& statement,
   switch (statement.kind) {
     case StatementKind::kInsert:
       return ExecuteInsert(context, *statement.As<InsertStmt>(), results);
+    case StatementKind::kCreateUser:
+      return ExecuteCreateUser(context, *statement.As<CreateUserStmt>(), results);
+    case StatementKind::kAlterUser:
+      return ExecuteAlterUser(context, *statement.As<AlterUserStmt>(), results);
+    case StatementKind::kDropUser:
+      return ExecuteDropUser(context, *statement.As<DropUserStmt>(), results);
     case StatementKind::kUpdate:
       return ExecuteUpdate(context, *statement.As<UpdateStmt>(), results);
     case StatementKind::kDelete:

@@ -168,6 +168,12 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
     return *keep_going;
   };
 
+  if (auto it = context.virtual_rows.find(&table); it != context.virtual_rows.end()) {
+    for (const std::string& bytes : it->second) {
+      if (!visit_row({}, bytes)) break;
+    }
+    return failure;
+  }
   // A primary-key equality in WHERE reads one key instead of scanning.
   const BinaryExpr* point = where ? where->TryAs<BinaryExpr>() : nullptr;
   const Expr* pk_value = nullptr;

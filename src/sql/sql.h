@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -70,10 +71,31 @@ struct EngineLimits {
   int max_query_limit = 1000;
 };
 
+// User management as the engine needs it (CREATE/ALTER/DROP USER, system.users). Implemented
+// outside src/sql (password hashing belongs to auth); see server/user_directory.cc.
+class UserDirectory {
+ public:
+  virtual ~UserDirectory() = default;
+  // Errors: kAlreadyExists, kInvalidArgument (bad password or name).
+  virtual Status CreateUser(std::string_view user_id, std::string_view password, catalog::Role role,
+                            std::optional<std::string> email, std::string_view auth_type) = 0;
+  // Errors: kNotFound.
+  virtual Status SetPassword(std::string_view user_id, std::string_view password) = 0;
+  virtual Status SetRole(std::string_view user_id, catalog::Role role) = 0;
+  virtual Status SetEmail(std::string_view user_id, std::string_view email) = 0;
+  // Soft delete (deleted_at). Errors: kNotFound.
+  virtual Status DropUser(std::string_view user_id) = 0;
+  // A snapshot of one user (deleted ones included), or null.
+  virtual std::shared_ptr<const catalog::User> Find(std::string_view user_id) const = 0;
+  virtual std::vector<std::shared_ptr<const catalog::User>> List() const = 0;
+};
+
 class Engine {
  public:
-  // Borrows both; they must outlive the engine.
-  Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits = {});
+  // Borrows all three; they must outlive the engine. `users` may be null (user statements and
+  // system.users then fail with kInvalidOperation).
+  Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits = {},
+         UserDirectory* users = nullptr);
 
   // Runs every statement of `sql` in order, binding `params` to $1..$n.
   // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
@@ -86,6 +108,7 @@ class Engine {
   catalog::Catalog& catalog_;
   storage::Store& store_;
   const EngineLimits limits_;
+  UserDirectory* users_;
 };
 
 }  // namespace kalamdb::sql

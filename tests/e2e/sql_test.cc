@@ -276,3 +276,72 @@ TEST(SqlNamespaceE2E, CreateShowDropAndRestart) {
 
 }  // namespace
 }  // namespace kalamdb::test
+
+namespace kalamdb::test {
+namespace {
+
+// The KalamDB CLI harness's readiness step 4 (reference §7), then the user lifecycle.
+TEST(SqlUsersE2E, HarnessUserSetupAndLifecycle) {
+  ServerProcess server(RootServerOptions());
+  ASSERT_TRUE(server.Start());
+  auto sql_as = [&](std::string_view user, std::string_view password, std::string_view statement) {
+    std::string body;
+    JsonWriter(body).BeginObject().Key("sql").String(statement).EndObject();
+    return Call(server.Port(), "POST", "/v1/api/sql", body,
+                {{"Authorization", BasicAuth(user, password)}});
+  };
+  auto root = [&](std::string_view statement) { return sql_as("root", kRootPassword, statement); };
+
+  ClientResponse missing = root("SELECT user_id FROM system.users WHERE user_id = 'admin' LIMIT 1");
+  ASSERT_EQ(missing.status, 200) << missing.body;
+  JsonDoc none(missing.body);
+  EXPECT_EQ(none.Str("/results/0/schema/0/name"), "user_id");
+  EXPECT_EQ(none.Size("/results/0/rows"), 0);
+
+  ClientResponse created = root("CREATE USER admin WITH PASSWORD 'adminpw123' ROLE 'dba'");
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(JsonDoc(created.body).Str("/results/0/message"), "User 'admin' created");
+  ExpectSqlError(root("CREATE USER admin WITH PASSWORD 'x' ROLE 'dba'"), 400, "SQL_EXECUTION_ERROR",
+                 "Statement 1 failed: Already exists: User 'admin' already exists");
+  ASSERT_EQ(root("ALTER USER admin SET PASSWORD 'newpw12345'").status, 200);
+  ASSERT_EQ(root("ALTER USER admin SET ROLE 'dba'").status, 200);
+
+  ClientResponse found =
+      root("SELECT user_id, password_hash, role FROM system.users WHERE user_id = 'admin' LIMIT 1");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(JsonDoc(found.body).Minified("/results/0/rows"), R"([["admin","***","dba"]])");
+
+  // The new password works and the old one does not.
+  EXPECT_EQ(sql_as("admin", "newpw12345", "SELECT 1").status, 200);
+  EXPECT_EQ(sql_as("admin", "adminpw123", "SELECT 1").status, 401);
+  // A dba reads system tables; a plain user may not, nor manage users.
+  ASSERT_EQ(root("CREATE USER carol WITH PASSWORD 'carolpw123' ROLE user").status, 200);
+  ExpectSqlError(sql_as("carol", "carolpw123", "SELECT * FROM system.users"), 403,
+                 "PERMISSION_DENIED");
+  ExpectSqlError(
+      sql_as("carol", "carolpw123", "CREATE USER eve WITH PASSWORD 'evepw12345' ROLE user"), 403,
+      "PERMISSION_DENIED");
+  EXPECT_EQ(sql_as("admin", "newpw12345", "SELECT COUNT(*) FROM system.users").status, 200);
+
+  ClientResponse dropped = root("DROP USER carol");
+  ASSERT_EQ(dropped.status, 200) << dropped.body;
+  EXPECT_EQ(JsonDoc(dropped.body).Str("/results/0/message"), "User 'carol' dropped (soft delete)");
+  EXPECT_EQ(sql_as("carol", "carolpw123", "SELECT 1").status, 401);
+  ClientResponse skipped = root("DROP USER IF EXISTS nobody");
+  EXPECT_EQ(JsonDoc(skipped.body).Str("/results/0/message"),
+            "User 'nobody' does not exist (skipped)");
+
+  // Users and tables survive a restart; system.tables and system.columns describe them.
+  ASSERT_EQ(root("CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)").status,
+            200);
+  ASSERT_TRUE(server.Restart());
+  EXPECT_EQ(sql_as("admin", "newpw12345", "SELECT 1").status, 200);
+  ClientResponse columns =
+      root("SELECT column_name, data_type, primary_key FROM system.columns WHERE table_name = 't'");
+  ASSERT_EQ(columns.status, 200) << columns.body;
+  EXPECT_EQ(JsonDoc(columns.body).Minified("/results/0/rows"),
+            R"([["id","BigInt",true],["v","Text",false]])");
+}
+
+}  // namespace
+}  // namespace kalamdb::test
