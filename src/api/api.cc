@@ -416,7 +416,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
     }
     w.Key("row_count").Int(result.row_count);
     if (result.message) w.Key("message").String(*result.message);
-    w.Key("as_user").String(principal->user_id);
+    w.Key("as_user").String(result.as_user.empty() ? principal->user_id : result.as_user);
     w.EndObject();
   }
   w.EndArray();

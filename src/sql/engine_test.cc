@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
 #include <set>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "sql/sql.h"
@@ -490,6 +492,45 @@ TEST_F(EngineTest, UpdateAndSoftDelete) {
   EXPECT_EQ((*batch)[0].message, "Inserted 1 row(s)");
   EXPECT_EQ((*batch)[1].message, "Updated 1 row(s)");
   EXPECT_EQ((*batch)[2].message, "Deleted 1 row(s)");
+}
+
+TEST_F(EngineTest, ExecuteAsUser) {
+  ASSERT_TRUE(
+      Run(admin_,
+          "CREATE NAMESPACE x; CREATE USER TABLE x.inbox (id BIGINT PRIMARY KEY, body TEXT); "
+          "CREATE TABLE x.shared (id BIGINT PRIMARY KEY)")
+          .ok());
+  auto r = Run(admin_,
+               "EXECUTE AS USER 'alice' (INSERT INTO x.inbox (id, body) VALUES (1, 'for alice'))");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].as_user, "alice");
+  EXPECT_EQ((*Run(admin_, "SELECT COUNT(*) FROM x.inbox"))[0].rows[0][0],
+            "\"0\"");  // not the dba's row
+  auto mine = Run(user_, "SELECT body FROM x.inbox");
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ((*mine)[0].rows[0][0], "\"for alice\"");
+  auto as_self = Run(user_, "EXECUTE AS USER alice (SELECT COUNT(*) FROM x.inbox)");
+  ASSERT_TRUE(as_self.ok());
+  EXPECT_EQ((*as_self)[0].rows[0][0], "\"1\"");
+  EXPECT_EQ(Run(user_, "EXECUTE AS USER 'bob' (SELECT * FROM x.inbox)").status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Run(admin_, "EXECUTE AS USER 'alice' (SELECT * FROM x.shared)").status().message(),
+            "Statement 1 failed: Invalid operation: EXECUTE AS USER is not allowed on SHARED "
+            "tables (table "
+            "'x.shared'). AS USER impersonation is only supported for USER and STREAM tables.");
+  EXPECT_EQ(Run(admin_, "EXECUTE AS USER 'alice' (SELECT 1; SELECT 2)").status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, StreamRowsExpireAfterTheirTtl) {
+  ASSERT_TRUE(
+      Run(admin_,
+          "CREATE NAMESPACE st; CREATE STREAM TABLE st.events (kind TEXT) WITH (TTL_SECONDS = 1)")
+          .ok());
+  ASSERT_TRUE(Run(user_, "INSERT INTO st.events (kind) VALUES ('a'), ('b')").ok());
+  EXPECT_EQ((*Run(user_, "SELECT COUNT(*) FROM st.events"))[0].rows[0][0], "\"2\"");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // TTL is whole seconds
+  EXPECT_EQ((*Run(user_, "SELECT COUNT(*) FROM st.events"))[0].rows[0][0], "\"0\"");
 }
 
 }  // namespace

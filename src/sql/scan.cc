@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/clock.h"
+#include "common/snowflake.h"
 #include "common/strings.h"
 #include "sql/encode.h"
 #include "sql/eval.h"
@@ -145,10 +147,15 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
   std::vector<Value> slots(table.columns.size() + 2);
   storage::RowView view;
   Status failure;
+  const int64_t ttl_micros =
+      table.type == catalog::TableType::kStream ? table.ttl_seconds * 1000000 : 0;
+  const int64_t now_micros = ttl_micros > 0 ? NowMicros() : 0;
   auto visit_row = [&](std::string_view key, std::string_view bytes) -> bool {
     failure = storage::DecodeRow(bytes, types, &view);
     if (!failure.ok()) return false;
     if (view.deleted && !include_deleted) return true;
+    // STREAM rows live for ttl_seconds after they were written (_seq carries the time).
+    if (ttl_micros > 0 && SnowflakeMillis(view.seq) * 1000 + ttl_micros < now_micros) return true;
     std::copy(view.values.begin(), view.values.end(), slots.begin());
     slots[schema.seq_slot()] = Value::Int(DataType::kBigInt, view.seq);
     slots[schema.deleted_slot()] = Value::Bool(view.deleted);

@@ -54,6 +54,8 @@ struct QueryResult {
   std::vector<std::vector<std::string>> rows;
   int64_t row_count = 0;
   std::optional<std::string> message;
+  // The effective user when it differs from the caller (EXECUTE AS USER); empty otherwise.
+  std::string as_user;
 };
 
 // Who runs the statements.
