@@ -378,7 +378,12 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   if (!results.ok()) {
     WireError wire = SqlWireError(results.status().code());
     std::string_view message = results.status().message();
-    if (wire.http_status == 500 && !is_admin) message = "SQL request failed";
+    // Non-admins do not learn which tables exist, nor internal details (reference §2.1).
+    if (!is_admin && wire.http_status == 500) message = "SQL request failed";
+    if (!is_admin && results.status().code() == ErrorCode::kNotFound &&
+        message.find("Table '") != std::string_view::npos) {
+      message = "SQL statement failed";
+    }
     SqlError(response, request, wire.http_status, wire.code, message);
     return;
   }

@@ -322,6 +322,11 @@ TEST(SqlUsersE2E, HarnessUserSetupAndLifecycle) {
       sql_as("carol", "carolpw123", "CREATE USER eve WITH PASSWORD 'evepw12345' ROLE user"), 403,
       "PERMISSION_DENIED");
   EXPECT_EQ(sql_as("admin", "newpw12345", "SELECT COUNT(*) FROM system.users").status, 200);
+  // Which tables exist is not disclosed to non-admins; admins see the real reason.
+  ExpectSqlError(sql_as("carol", "carolpw123", "SELECT * FROM nowhere.t"), 400,
+                 "SQL_EXECUTION_ERROR", "SQL statement failed");
+  ExpectSqlError(root("SELECT * FROM nowhere.t"), 400, "SQL_EXECUTION_ERROR",
+                 "Statement 1 failed: Not found: Table 'nowhere.t' not found");
 
   ClientResponse dropped = root("DROP USER carol");
   ASSERT_EQ(dropped.status, 200) << dropped.body;
