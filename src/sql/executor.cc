@@ -29,6 +29,18 @@ Result<std::string> NormalizeName(const Identifier& name, std::string_view what)
   return folded;
 }
 
+QueryResult MessageResult(std::string text) {
+  QueryResult result;
+  result.message = std::move(text);
+  return result;
+}
+
+Status RequireAdmin(const ExecContext& context, std::string_view what) {
+  if (catalog::IsAdmin(context.session.role)) return Status::OK();
+  return Status(ErrorCode::kPermissionDenied,
+                "Admin privileges (DBA or System role) required for " + std::string(what));
+}
+
 Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
   std::string ns;
   if (ref.namespace_name.empty()) {

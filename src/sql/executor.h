@@ -102,6 +102,10 @@ Status ExecuteShowTables(ExecContext& context, const ShowTablesStmt& statement,
 Status ExecuteDescribeTable(ExecContext& context, const DescribeTableStmt& statement,
                             std::vector<QueryResult>* results);
 
+// A result that carries only a message (DDL and commands).
+QueryResult MessageResult(std::string text);
+// kPermissionDenied unless the caller is dba or system; `what` names the statement.
+Status RequireAdmin(const ExecContext& context, std::string_view what);
 // Deletes every stored row of `table`, all owners included (one range delete).
 Status DeleteTableRows(storage::Store& store, const catalog::TableDef& table);
 // The schema flags of a column: "pk", "nn", "uq" in that order.

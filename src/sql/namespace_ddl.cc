@@ -30,18 +30,6 @@ bool IsReservedNamespace(std::string_view name) {
   return false;
 }
 
-Status RequireAdmin(const ExecContext& context, std::string_view what) {
-  if (catalog::IsAdmin(context.session.role)) return Status::OK();
-  return Status(ErrorCode::kPermissionDenied,
-                "Admin privileges (DBA or System role) required for " + std::string(what));
-}
-
-QueryResult Message(std::string text) {
-  QueryResult result;
-  result.message = std::move(text);
-  return result;
-}
-
 }  // namespace
 
 Status ExecuteCreateNamespace(ExecContext& context, const CreateNamespaceStmt& statement,
@@ -54,11 +42,11 @@ Status ExecuteCreateNamespace(ExecContext& context, const CreateNamespaceStmt& s
   }
   Status st = context.catalog.CreateNamespace(*name);
   if (st.code() == ErrorCode::kAlreadyExists && statement.if_not_exists) {
-    results->push_back(Message("Namespace '" + *name + "' already exists"));
+    results->push_back(MessageResult("Namespace '" + *name + "' already exists"));
     return Status::OK();
   }
   KALAMDB_RETURN_IF_ERROR(st);
-  results->push_back(Message("Namespace '" + *name + "' created successfully"));
+  results->push_back(MessageResult("Namespace '" + *name + "' created successfully"));
   return Status::OK();
 }
 
@@ -75,14 +63,14 @@ Status ExecuteDropNamespace(ExecContext& context, const DropNamespaceStmt& state
   auto dropped = context.catalog.DropNamespace(*name);
   if (!dropped.ok()) {
     if (dropped.status().code() == ErrorCode::kNotFound && statement.if_exists) {
-      results->push_back(Message("Namespace '" + *name + "' does not exist"));
+      results->push_back(MessageResult("Namespace '" + *name + "' does not exist"));
       return Status::OK();
     }
     return dropped.status();
   }
   for (const auto& table : *dropped)
     KALAMDB_RETURN_IF_ERROR(DeleteTableRows(context.store, *table));
-  results->push_back(Message("Namespace '" + *name + "' dropped successfully"));
+  results->push_back(MessageResult("Namespace '" + *name + "' dropped successfully"));
   return Status::OK();
 }
 

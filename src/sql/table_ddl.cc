@@ -177,12 +177,6 @@ Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::st
   return Status::OK();
 }
 
-QueryResult Message(std::string text) {
-  QueryResult result;
-  result.message = std::move(text);
-  return result;
-}
-
 std::string Quoted(std::string_view text) {
   std::string out;
   AppendJsonString(out, text);
@@ -349,29 +343,26 @@ Status ExecuteCreateTable(ExecContext& context, const CreateTableStmt& statement
   auto created = context.catalog.CreateTable(std::move(table));
   if (!created.ok()) {
     if (created.status().code() == ErrorCode::kAlreadyExists && statement.if_not_exists) {
-      results->push_back(Message("Table " + ns + "." + name + " already exists"));
+      results->push_back(MessageResult("Table " + ns + "." + name + " already exists"));
       return Status::OK();
     }
     return created.status();
   }
-  results->push_back(Message(std::string(catalog::TableTypeName((*created)->type)) + " table " +
-                             ns + "." + name + " created successfully"));
+  results->push_back(MessageResult(std::string(catalog::TableTypeName((*created)->type)) +
+                                   " table " + ns + "." + name + " created successfully"));
   return Status::OK();
 }
 
 Status ExecuteDropTable(ExecContext& context, const DropTableStmt& statement,
                         std::vector<QueryResult>* results) {
-  if (!catalog::IsAdmin(context.session.role)) {
-    return Status(ErrorCode::kPermissionDenied,
-                  "Admin privileges (DBA or System role) required for DROP TABLE");
-  }
+  KALAMDB_RETURN_IF_ERROR(RequireAdmin(context, "DROP TABLE"));
   std::string ns, name;
   KALAMDB_RETURN_IF_ERROR(ResolveTableName(context, statement.table, &ns, &name));
   auto dropped = context.catalog.DropTable(ns, name);
   if (!dropped.ok()) {
     if (dropped.status().code() == ErrorCode::kNotFound) {
       if (statement.if_exists) {
-        results->push_back(Message("Table " + ns + "." + name + " does not exist (skipped)"));
+        results->push_back(MessageResult("Table " + ns + "." + name + " does not exist (skipped)"));
         return Status::OK();
       }
       return Status(ErrorCode::kNotFound,
@@ -380,7 +371,7 @@ Status ExecuteDropTable(ExecContext& context, const DropTableStmt& statement,
     return dropped.status();
   }
   KALAMDB_RETURN_IF_ERROR(DeleteTableRows(context.store, **dropped));
-  results->push_back(Message("Table " + ns + "." + name + " dropped successfully"));
+  results->push_back(MessageResult("Table " + ns + "." + name + " dropped successfully"));
   return Status::OK();
 }
 

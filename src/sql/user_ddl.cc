@@ -27,12 +27,6 @@ Result<catalog::Role> ParseGrantedRole(const ExecContext& context, std::string_v
   return role;
 }
 
-QueryResult Message(std::string text) {
-  QueryResult result;
-  result.message = std::move(text);
-  return result;
-}
-
 }  // namespace
 
 Status ExecuteCreateUser(ExecContext& context, const CreateUserStmt& statement,
@@ -51,7 +45,7 @@ Status ExecuteCreateUser(ExecContext& context, const CreateUserStmt& statement,
   if (statement.has_email) email = std::string(statement.email);
   KALAMDB_RETURN_IF_ERROR(
       context.users->CreateUser(statement.name, statement.password, role, email, auth_type));
-  results->push_back(Message("User '" + std::string(statement.name) + "' created"));
+  results->push_back(MessageResult("User '" + std::string(statement.name) + "' created"));
   return Status::OK();
 }
 
@@ -72,7 +66,7 @@ Status ExecuteAlterUser(ExecContext& context, const AlterUserStmt& statement,
       KALAMDB_RETURN_IF_ERROR(context.users->SetEmail(statement.name, statement.value));
       break;
   }
-  results->push_back(Message("User '" + std::string(statement.name) + "' updated"));
+  results->push_back(MessageResult("User '" + std::string(statement.name) + "' updated"));
   return Status::OK();
 }
 
@@ -86,11 +80,12 @@ Status ExecuteDropUser(ExecContext& context, const DropUserStmt& statement,
   Status st = context.users->DropUser(statement.name);
   if (st.code() == ErrorCode::kNotFound && statement.if_exists) {
     results->push_back(
-        Message("User '" + std::string(statement.name) + "' does not exist (skipped)"));
+        MessageResult("User '" + std::string(statement.name) + "' does not exist (skipped)"));
     return Status::OK();
   }
   KALAMDB_RETURN_IF_ERROR(st);
-  results->push_back(Message("User '" + std::string(statement.name) + "' dropped (soft delete)"));
+  results->push_back(
+      MessageResult("User '" + std::string(statement.name) + "' dropped (soft delete)"));
   return Status::OK();
 }
 
