@@ -4,9 +4,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -200,12 +204,32 @@ int Main(int argc, char** argv) {
   log::Info("kalamdb-server " KALAMDB_VERSION " listening on http://" + config.server.host + ":" +
             std::to_string(http_server.port()) + " (data in " + config.storage.data_path + ")");
 
-  // 4. Wait for SIGINT/SIGTERM, then stop in order: HTTP (drains requests), then storage.
+  // 4. Maintenance: remove expired STREAM rows every 10 s (reads already hide them).
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    std::unique_lock lock(maintenance_mu);
+    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(10), [&] { return stopping; })) {
+      lock.unlock();
+      auto removed = sql::SweepExpiredStreamRows(catalog, **store);
+      if (!removed.ok()) log::Warn("stream TTL sweep failed: " + removed.status().ToString());
+      lock.lock();
+    }
+  });
+
+  // 5. Wait for SIGINT/SIGTERM, then stop in order: HTTP (drains requests), maintenance, storage.
   int received = 0;
   sigwait(&signals, &received);
   log::Info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
             ", shutting down: finishing in-flight requests");
   http_server.Stop(10);
+  {
+    std::lock_guard lock(maintenance_mu);
+    stopping = true;
+  }
+  maintenance_cv.notify_all();
+  maintenance.join();
   if (Status st = (*store)->Close(); !st.ok()) {
     log::Error("closing storage failed: " + st.ToString());
     return 1;

@@ -529,8 +529,16 @@ TEST_F(EngineTest, StreamRowsExpireAfterTheirTtl) {
           .ok());
   ASSERT_TRUE(Run(user_, "INSERT INTO st.events (kind) VALUES ('a'), ('b')").ok());
   EXPECT_EQ((*Run(user_, "SELECT COUNT(*) FROM st.events"))[0].rows[0][0], "\"2\"");
+  auto none = SweepExpiredStreamRows(*catalog_, *store_);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // TTL is whole seconds
   EXPECT_EQ((*Run(user_, "SELECT COUNT(*) FROM st.events"))[0].rows[0][0], "\"0\"");
+  // The sweep removes the expired rows for good.
+  auto removed = SweepExpiredStreamRows(*catalog_, *store_);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(Rows("st", "events").size(), 0u);
 }
 
 }  // namespace

@@ -113,4 +113,8 @@ class Engine {
   UserDirectory* users_;
 };
 
+// Deletes STREAM rows older than their table's TTL_SECONDS (at most 10,000 per table per
+// call); returns how many were removed. Safe to call from any thread.
+Result<int64_t> SweepExpiredStreamRows(catalog::Catalog& catalog, storage::Store& store);
+
 }  // namespace kalamdb::sql
