@@ -399,7 +399,13 @@ void Api::Impl::Sql(const Request& request, Response& response) {
       w.Key("schema").BeginArray();
       int index = 0;
       for (const auto& column : result.schema) {
-        w.BeginObject().Key("name").String(column.name).Key("data_type").String(column.data_type);
+        w.BeginObject().Key("name").String(column.name).Key("data_type");
+        // Parameterised types ({"Decimal":{...}}) arrive as JSON; names as plain strings.
+        if (!column.data_type.empty() && column.data_type.front() == '{') {
+          w.Raw(column.data_type);
+        } else {
+          w.String(column.data_type);
+        }
         w.Key("index").Int(index++);
         if (!column.flags.empty()) {
           w.Key("flags").BeginArray();

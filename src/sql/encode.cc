@@ -22,6 +22,12 @@ std::string DecimalText(int128_t v, int scale) {
 
 }  // namespace
 
+std::string SchemaTypeName(const ColumnType& type) {
+  if (type.type != DataType::kDecimal) return std::string(DataTypeName(type.type));
+  return "{\"Decimal\":{\"precision\":" + std::to_string(type.precision) +
+         ",\"scale\":" + std::to_string(type.scale) + "}}";
+}
+
 std::string FormatUuid(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -13,6 +13,9 @@ namespace kalamdb::sql {
 void AppendJsonCell(std::string& out, const Value& value, int scale = 0);
 // The value as plain text for messages ("42", "abc", "NULL").
 std::string ValueText(const Value& value, int scale = 0);
+// The schema's data_type for a column: "BigInt", "Text" ..., or for DECIMAL the JSON object
+// {"Decimal":{"precision":P,"scale":S}} (the api writes a value starting with '{' verbatim).
+std::string SchemaTypeName(const ColumnType& type);
 // A 16-byte UUID in canonical lower-case form.
 std::string FormatUuid(std::string_view bytes);
 

@@ -330,7 +330,7 @@ TEST_F(EngineTest, InsertWithParametersAndBatchedResults) {
   EXPECT_DOUBLE_EQ(rows[0].values[2].as_double(), 7.5);
   EXPECT_TRUE(rows[0].values[3].as_bool());
   EXPECT_EQ(RunWith(admin_, "INSERT INTO p.t (id) VALUES ($2)", {params[0]}).status().code(),
-            ErrorCode::kInvalidArgument);
+            ErrorCode::kInvalidOperation);
 
   auto batch =
       Run(admin_,

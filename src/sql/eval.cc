@@ -248,7 +248,7 @@ Result<Value> Evaluator::Eval(const Expr& expr, std::span<const Value> row,
     case ExprKind::kParameter: {
       uint32_t index = expr.As<ParameterExpr>()->index;
       if (index == 0 || index > params_.size()) {
-        return Status(ErrorCode::kInvalidArgument,
+        return Status(ErrorCode::kInvalidOperation,
                       "Parameter $" + std::to_string(index) + " was not provided");
       }
       const Param& p = params_[index - 1];

@@ -162,7 +162,7 @@ Result<Constant> ExprConstant(const ExecContext& context, const Expr& expr) {
   }
   if (const auto* parameter = expr.TryAs<ParameterExpr>()) {
     if (parameter->index == 0 || parameter->index > context.params.size()) {
-      return Status(ErrorCode::kInvalidArgument,
+      return Status(ErrorCode::kInvalidOperation,
                     "Parameter $" + std::to_string(parameter->index) + " was not provided (" +
                         std::to_string(context.params.size()) + " given)");
     }

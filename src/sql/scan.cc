@@ -237,8 +237,8 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
     if (item.expr->kind == ExprKind::kStar) {
       for (size_t i = 0; i < table.columns.size(); ++i) {
         const auto& c = table.columns[i];
-        columns.push_back({nullptr, static_cast<int>(i), c.name,
-                           std::string(DataTypeName(c.type.type)), ColumnFlags(c), c.type.scale});
+        columns.push_back({nullptr, static_cast<int>(i), c.name, SchemaTypeName(c.type),
+                           ColumnFlags(c), c.type.scale});
       }
       columns.push_back({nullptr, schema.seq_slot(), "_seq", "BigInt", {"nn"}, 0});
       columns.push_back({nullptr, schema.deleted_slot(), "_deleted", "Boolean", {"nn"}, 0});
@@ -253,7 +253,7 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
       int slot = ev.SlotOf(*ref);
       if (slot < static_cast<int>(table.columns.size())) {
         const auto& c = table.columns[slot];
-        out.data_type = DataTypeName(c.type.type);
+        out.data_type = SchemaTypeName(c.type);
         out.flags = ColumnFlags(c);
         out.scale = c.type.scale;
       } else {
