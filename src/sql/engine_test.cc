@@ -86,6 +86,12 @@ TEST_F(EngineTest, SelectConstantsAreNamedLikeKalamDb) {
             (std::vector<std::string>{"\"1\"", "\"-2\"", "\"x\"", "true", "null", "2.5"}));
   for (const char* text : {"select 1;", "  SeLeCt\n 1 ;  "})
     EXPECT_TRUE(Run(user_, text).ok()) << text;
+  auto computed = Run(user_, "SELECT 1 + 2 AS three, lower('ABC'), length('h\xc3\xa9llo')");
+  ASSERT_TRUE(computed.ok()) << computed.status().ToString();
+  EXPECT_EQ((*computed)[0].schema[0].name, "three");
+  EXPECT_EQ((*computed)[0].schema[1].name, "lower('ABC')");
+  EXPECT_EQ((*computed)[0].rows[0], (std::vector<std::string>{"\"3\"", "\"abc\"", "5"}));
+  EXPECT_EQ(Run(user_, "SELECT nope").status().code(), ErrorCode::kInvalidOperation);
 }
 
 TEST_F(EngineTest, RequestLevelErrors) {

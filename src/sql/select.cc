@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/json_writer.h"
+#include "sql/encode.h"
+#include "sql/eval.h"
 #include "sql/executor.h"
 
 namespace kalamdb::sql {
@@ -73,21 +75,38 @@ Result<ConstantColumn> EvaluateConstant(const Expr& expr, bool negate = false) {
   return Status(ErrorCode::kInternal, "unknown literal kind");
 }
 
-Status SelectConstants(const SelectStmt& statement, std::vector<QueryResult>* results) {
+Status SelectConstants(ExecContext& context, const SelectStmt& statement,
+                       std::vector<QueryResult>* results) {
   if (statement.where != nullptr || !statement.group_by.empty() || statement.having != nullptr ||
       !statement.order_by.empty() || statement.limit_expr != nullptr ||
       statement.offset_expr != nullptr) {
-    return Status(ErrorCode::kInvalidSql, "SELECT without FROM supports only a list of constants");
+    return Status(ErrorCode::kInvalidSql,
+                  "SELECT without FROM supports only a list of expressions");
   }
+  RowSchema schema;  // no table: column references fail to bind
+  Evaluator ev(schema, context.params, context.session, context.arena);
   QueryResult result;
   result.has_rows = true;
   std::vector<std::string> row;
   for (const SelectItem& item : statement.items) {
+    // Plain (signed) literals are named the way KalamDB's engine names them: Int64(1) ...
     auto constant = EvaluateConstant(*item.expr);
-    if (!constant.ok()) return constant.status();
-    std::string name = item.alias.empty() ? constant->name : std::string(item.alias.name);
-    result.schema.push_back(Column{std::move(name), constant->data_type, {}});
-    row.push_back(std::move(constant->json));
+    if (constant.ok()) {
+      std::string name = item.alias.empty() ? constant->name : std::string(item.alias.name);
+      result.schema.push_back(Column{std::move(name), constant->data_type, {}});
+      row.push_back(std::move(constant->json));
+      continue;
+    }
+    // Anything else (1 + 2, lower('A'), NOW()) is evaluated once.
+    KALAMDB_RETURN_IF_ERROR(ev.Bind(*item.expr));
+    auto value = ev.Eval(*item.expr, {});
+    if (!value.ok()) return value.status();
+    std::string name =
+        item.alias.empty() ? Evaluator::DisplayName(*item.expr) : std::string(item.alias.name);
+    result.schema.push_back(Column{std::move(name), std::string(DataTypeName(value->type())), {}});
+    std::string cell;
+    AppendJsonCell(cell, *value);
+    row.push_back(std::move(cell));
   }
   result.rows.push_back(std::move(row));
   result.row_count = 1;
@@ -99,7 +118,7 @@ Status SelectConstants(const SelectStmt& statement, std::vector<QueryResult>* re
 
 Status ExecuteSelect(ExecContext& context, const SelectStmt& statement,
                      std::vector<QueryResult>* results) {
-  if (!statement.has_from) return SelectConstants(statement, results);
+  if (!statement.has_from) return SelectConstants(context, statement, results);
   return SelectFromTable(context, statement, results);
 }
 
