@@ -59,7 +59,7 @@ void SimpleError(Response& response, int status, std::string_view code, std::str
 
 // The SQL envelope for errors: {"status":"error","results":[],"took":..,"error":{...}}.
 void SqlError(Response& response, const Request& request, int status, std::string_view code,
-              std::string_view message) {
+              std::string_view message, std::string_view details = {}) {
   response.status = status;
   response.body.clear();
   JsonWriter w(response.body);
@@ -67,7 +67,9 @@ void SqlError(Response& response, const Request& request, int status, std::strin
   w.Key("status").String("error");
   w.Key("results").BeginArray().EndArray();
   w.Key("took").Double(TookMs(request), 3);
-  w.Key("error").BeginObject().Key("code").String(code).Key("message").String(message).EndObject();
+  w.Key("error").BeginObject().Key("code").String(code).Key("message").String(message);
+  if (!details.empty()) w.Key("details").String(details);
+  w.EndObject();
   w.EndObject();
 }
 
@@ -374,7 +376,8 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
 
   // 3. Execute.
-  auto results = engine.Execute(session, sql_text, bound);
+  std::string failed_statement;
+  auto results = engine.Execute(session, sql_text, bound, &failed_statement);
   if (!results.ok()) {
     WireError wire = SqlWireError(results.status().code());
     std::string_view message = results.status().message();
@@ -384,7 +387,9 @@ void Api::Impl::Sql(const Request& request, Response& response) {
         message.find("Table '") != std::string_view::npos) {
       message = "SQL statement failed";
     }
-    SqlError(response, request, wire.http_status, wire.code, message);
+    // Admins also get the failing statement's text (reference §2.1).
+    SqlError(response, request, wire.http_status, wire.code, message,
+             is_admin ? std::string_view(failed_statement) : std::string_view());
     return;
   }
 

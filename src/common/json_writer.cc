@@ -1,6 +1,7 @@
 #include "common/json_writer.h"
 
 #include <cassert>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -9,8 +10,13 @@ namespace kalamdb {
 void AppendJsonString(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
+  // Copy runs of characters that need no escape in one append.
+  size_t run = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(value.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -34,15 +40,12 @@ void AppendJsonString(std::string& out, std::string_view value) {
         out += "\\f";
         break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
   }
+  out.append(value.data() + run, value.size() - run);
   out.push_back('"');
 }
 
@@ -102,8 +105,8 @@ JsonWriter& JsonWriter::String(std::string_view value) {
 JsonWriter& JsonWriter::Int(int64_t value) {
   Separator();
   char buf[24];
-  int n = std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(value));
-  out_.append(buf, static_cast<size_t>(n));
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out_.append(buf, static_cast<size_t>(end - buf));
   return *this;
 }
 

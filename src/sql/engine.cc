@@ -65,7 +65,8 @@ Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits li
     : catalog_(catalog), store_(store), limits_(limits), users_(users) {}
 
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
-                                                 std::span<const Param> params) {
+                                                 std::span<const Param> params,
+                                                 std::string* failed_statement) {
   thread_local Arena arena;
   arena.Reset();
   auto statements = SplitStatements(sql, arena);
@@ -89,6 +90,7 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
     Status st = ExecuteStatement(context, *parsed[i], &results);
     if (!st.ok()) {
       if (!IsExecutionError(st.code())) return st;
+      if (failed_statement != nullptr) failed_statement->assign((*statements)[i].text);
       std::string message = "Statement " + std::to_string(i + 1) + " failed: ";
       message += KindPrefix(st.code());
       message += st.message();

@@ -103,8 +103,11 @@ class Engine {
   // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
   // kInvalidSql (syntax, unsupported statement), kInvalidArgument (EXECUTE AS USER wrapper),
   // kPermissionDenied (role), and execution errors prefixed "Statement N failed: ".
+  // On an execution error, `*failed_statement` (when given) receives the failing statement's
+  // text, for the error's `details`.
   Result<std::vector<QueryResult>> Execute(const Session& session, std::string_view sql,
-                                           std::span<const Param> params = {});
+                                           std::span<const Param> params = {},
+                                           std::string* failed_statement = nullptr);
 
  private:
   catalog::Catalog& catalog_;
