@@ -1,0 +1,307 @@
+#include "trace/trace.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <random>
+
+namespace kalamdb::trace {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+uint64_t SeedFromOs() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), 0) != static_cast<ssize_t>(sizeof(seed))) {
+    std::random_device rd;
+    seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  return seed;
+}
+
+void AppendHex64(std::string& out, uint64_t v) {
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHexDigits[(v >> shift) & 0xF]);
+}
+
+// Lower-case hex only. Returns false on any other character.
+bool ParseHex64(std::string_view hex, uint64_t& out) {
+  uint64_t v = 0;
+  for (char c : hex) {
+    uint64_t d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    v = (v << 4) | d;
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+uint64_t RandomNonZero64() {
+  thread_local uint64_t state = 0;
+  thread_local bool seeded = false;
+  if (!seeded) [[unlikely]] {
+    state = SeedFromOs();
+    seeded = true;
+  }
+  for (;;) {
+    // splitmix64
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    if (z != 0) return z;
+  }
+}
+
+int64_t WallNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+TraceId TraceId::Random() { return TraceId{RandomNonZero64(), RandomNonZero64()}; }
+
+std::string TraceId::ToHex() const {
+  std::string out;
+  out.reserve(32);
+  AppendHex64(out, hi);
+  AppendHex64(out, lo);
+  return out;
+}
+
+std::optional<TraceId> TraceId::FromHex(std::string_view hex) {
+  TraceId id;
+  if (hex.size() != 32 || !ParseHex64(hex.substr(0, 16), id.hi) ||
+      !ParseHex64(hex.substr(16), id.lo) || !id.valid()) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+SpanId SpanId::Random() { return SpanId{RandomNonZero64()}; }
+
+std::string SpanId::ToHex() const {
+  std::string out;
+  out.reserve(16);
+  AppendHex64(out, value);
+  return out;
+}
+
+std::optional<SpanId> SpanId::FromHex(std::string_view hex) {
+  SpanId id;
+  if (hex.size() != 16 || !ParseHex64(hex, id.value) || !id.valid()) return std::nullopt;
+  return id;
+}
+
+std::optional<TraceParent> ParseTraceparent(std::string_view h) {
+  // 00-<32>-<16>-<2>: 2 + 1 + 32 + 1 + 16 + 1 + 2 = 55
+  if (h.size() != 55 || h[2] != '-' || h[35] != '-' || h[52] != '-') return std::nullopt;
+  if (h.substr(0, 2) != "00") return std::nullopt;
+  auto trace_id = TraceId::FromHex(h.substr(3, 32));
+  auto span_id = SpanId::FromHex(h.substr(36, 16));
+  uint64_t flags = 0;
+  if (!trace_id || !span_id || !ParseHex64(h.substr(53, 2), flags)) return std::nullopt;
+  return TraceParent{*trace_id, *span_id, (flags & 1) != 0};
+}
+
+std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled) {
+  std::string out;
+  out.reserve(55);
+  out += "00-";
+  AppendHex64(out, trace_id.hi);
+  AppendHex64(out, trace_id.lo);
+  out.push_back('-');
+  AppendHex64(out, span_id.value);
+  out += sampled ? "-01" : "-00";
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Sampler::Sampler(double ratio) : ratio_(std::clamp(ratio, 0.0, 1.0)) {
+  constexpr double kTwo56 = 72057594037927936.0;  // 2^56
+  threshold_ = ratio_ >= 1.0 ? (uint64_t{1} << 56) : static_cast<uint64_t>(ratio_ * kTwo56);
+}
+
+bool Sampler::ShouldSample(const TraceId& id) const {
+  // W3C: the right-most 7 bytes of a trace id are random.
+  return (id.lo & ((uint64_t{1} << 56) - 1)) < threshold_;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Trace::Trace(const Options& options) : max_spans_(options.max_spans) {
+  spans_.reserve(options.span_capacity);
+  events_.reserve(options.event_capacity);
+  fields_.reserve(options.field_capacity);
+  arena_.reserve(options.arena_capacity);
+}
+
+bool Trace::Begin(std::string_view traceparent, const Sampler* sampler) {
+  Reset();
+  if (auto tp = ParseTraceparent(traceparent)) {
+    trace_id_ = tp->trace_id;
+    remote_parent_ = tp->parent_span_id;
+    sampled_ = tp->sampled || sampler == nullptr || sampler->ShouldSample(trace_id_);
+  } else {
+    trace_id_ = TraceId::Random();
+    sampled_ = sampler == nullptr || sampler->ShouldSample(trace_id_);
+  }
+  return sampled_;
+}
+
+void Trace::Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled) {
+  Reset();
+  trace_id_ = trace_id;
+  remote_parent_ = remote_parent;
+  sampled_ = sampled;
+}
+
+void Trace::Reset() {
+  trace_id_ = {};
+  remote_parent_ = {};
+  sampled_ = false;
+  current_ = kNoSpan;
+  dropped_spans_ = 0;
+  spans_.clear();
+  events_.clear();
+  fields_.clear();
+  arena_.clear();
+}
+
+int32_t Trace::AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
+                       SpanId id) {
+  if (spans_.size() >= max_spans_) {
+    ++dropped_spans_;
+    return kNoSpan;
+  }
+  SpanRecord& r = spans_.emplace_back();
+  r.name = name;
+  r.id = id.valid() ? id : SpanId::Random();
+  r.parent = parent;
+  r.kind = kind;
+  r.start_ns = start_ns;
+  return static_cast<int32_t>(spans_.size() - 1);
+}
+
+AttrRecord Trace::Store(const char* key, const Value& value) {
+  AttrRecord a{};
+  a.key = key;
+  a.type = value.type();
+  switch (value.type()) {
+    case ValueType::kString: {
+      std::string_view s = value.string_value();
+      a.str_offset = static_cast<uint32_t>(arena_.size());
+      a.str_size = static_cast<uint32_t>(s.size());
+      arena_.append(s);
+      break;
+    }
+    case ValueType::kInt:
+      a.int_value = value.int_value();
+      break;
+    case ValueType::kBool:
+      a.int_value = value.bool_value() ? 1 : 0;
+      break;
+    case ValueType::kDouble:
+      a.double_value = value.double_value();
+      break;
+  }
+  return a;
+}
+
+void Trace::SetAttribute(int32_t index, const char* key, const Value& value) {
+  SpanRecord& r = spans_[index];
+  for (int i = 0; i < r.attr_count; ++i) {
+    const char* k = r.attrs[i].key;
+    if (k == key || (k[0] == key[0] && std::strcmp(k, key) == 0)) {
+      r.attrs[i] = Store(key, value);
+      return;
+    }
+  }
+  if (r.attr_count >= kMaxAttributes) {
+    if (r.dropped_attrs < 255) ++r.dropped_attrs;
+    return;
+  }
+  r.attrs[r.attr_count++] = Store(key, value);
+}
+
+void Trace::SetError(int32_t index, ErrorCode code, std::string_view message) {
+  SpanRecord& r = spans_[index];
+  r.status = SpanStatus::kError;
+  r.error_code = code;
+  r.error_offset = static_cast<uint32_t>(arena_.size());
+  r.error_size = static_cast<uint32_t>(message.size());
+  arena_.append(message);
+}
+
+void Trace::AddEvent(int32_t index, const char* name, int64_t time_ns,
+                     std::initializer_list<Field> fields) {
+  EventRecord e;
+  e.span = index;
+  e.name = name;
+  e.time_ns = time_ns;
+  e.first_field = static_cast<uint32_t>(fields_.size());
+  e.field_count = static_cast<uint32_t>(fields.size());
+  for (const Field& f : fields) fields_.push_back(Store(f.key, f.value));
+  events_.push_back(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void Span::Open(Trace* trace, const char* name, SpanKind kind) {
+  int32_t index = trace->AddSpan(name, kind, trace->current(), WallNanos());
+  if (index == kNoSpan) return;
+  trace_ = trace;
+  index_ = index;
+  trace->set_current(index);
+}
+
+void Span::End() {
+  if (trace_ == nullptr) return;
+  trace_->EndSpan(index_, WallNanos());
+  trace_->set_current(trace_->spans()[index_].parent);
+  trace_ = nullptr;
+}
+
+void Span::AddEvent(const char* name, std::initializer_list<Field> fields) {
+  if (trace_ != nullptr) trace_->AddEvent(index_, name, WallNanos(), fields);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TraceSink::TraceSink(size_t capacity) : capacity_(capacity) { pending_.reserve(capacity); }
+
+bool TraceSink::TrySubmit(std::unique_ptr<Trace> trace) {
+  if (trace == nullptr) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.size() < capacity_) {
+      pending_.push_back(std::move(trace));
+      accepted_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  return false;  // `trace` is destroyed outside the lock
+}
+
+size_t TraceSink::Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = std::min(max, pending_.size());
+  for (size_t i = 0; i < n; ++i) out.push_back(std::move(pending_[i]));
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
+}  // namespace kalamdb::trace

@@ -1,0 +1,368 @@
+// trace.h: all that other subsystems see of src/trace/: in-process request tracing.
+//
+// Model: a request thread owns one Trace, a preallocated buffer of span records. While a
+// ScopedTrace has installed it as the thread's current trace, every `Span s("sql.parse");`
+// records a child of the thread's current span and becomes the current span until it ends.
+// When no trace is installed (tracing disabled, or the trace was not sampled) a Span costs one
+// thread-local load and one branch: no clock read, no record. A finished Trace leaves the
+// thread whole through a TraceSink (bounded; drops the whole trace when full, never blocks the
+// request). Exporters (see jaeger.h) read finished traces on their own thread.
+//
+// Conventions (shared/spec/tracing.md): times are nanoseconds since the Unix epoch; span ids are
+// random and non-zero; span names and attribute keys are compile-time constants (string
+// literals): records keep the pointer, never a copy. String attribute values are copied into the
+// trace's own arena, so callers may pass temporaries.
+//
+// Thread-safety: a Trace, Span and ScopedTrace belong to one thread. A finished Trace may be
+// handed to another thread (through TraceSink) and read there once no Span writes to it.
+// TraceSink and Sampler are thread-safe. The free functions are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kalamdb::trace {
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+
+// A 16-byte trace id, held as two big-endian halves (hi = first 8 bytes of the hex form).
+struct TraceId {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+
+  bool valid() const { return (hi | lo) != 0; }
+  // Random and non-zero, from the calling thread's generator.
+  static TraceId Random();
+  // 32 lower-case hex digits.
+  std::string ToHex() const;
+  // Exactly 32 lower-case hex digits, not all zero; otherwise nullopt.
+  static std::optional<TraceId> FromHex(std::string_view hex);
+  friend bool operator==(const TraceId&, const TraceId&) = default;
+};
+
+// An 8-byte span id.
+struct SpanId {
+  uint64_t value = 0;
+
+  bool valid() const { return value != 0; }
+  static SpanId Random();
+  // 16 lower-case hex digits.
+  std::string ToHex() const;
+  // Exactly 16 lower-case hex digits, not all zero; otherwise nullopt.
+  static std::optional<SpanId> FromHex(std::string_view hex);
+  friend bool operator==(const SpanId&, const SpanId&) = default;
+};
+
+// A fast 64-bit generator per thread (splitmix64), seeded from the OS on first use. Not for
+// secrets. Never returns 0.
+uint64_t RandomNonZero64();
+
+// Nanoseconds since the Unix epoch (system clock).
+int64_t WallNanos();
+
+// ---------------------------------------------------------------------------------------------
+// W3C Trace Context (https://www.w3.org/TR/trace-context/), version 00 only.
+
+struct TraceParent {
+  TraceId trace_id;
+  SpanId parent_span_id;
+  bool sampled = false;
+};
+
+// Parses "00-<32 hex>-<16 hex>-<2 hex>". Rejects other versions, other lengths, upper-case or
+// non-hex digits, and all-zero ids.
+std::optional<TraceParent> ParseTraceparent(std::string_view header);
+// Formats the 55-character header value.
+std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled);
+
+// ---------------------------------------------------------------------------------------------
+// Sampling
+
+// Keeps a fixed fraction of traces, decided from the trace id alone: every process using the
+// same ratio makes the same decision for a trace, so a sampled parent stays sampled.
+class Sampler {
+ public:
+  // `ratio` is clamped to [0, 1]. 1 keeps everything, 0 nothing.
+  explicit Sampler(double ratio = 1.0);
+  bool ShouldSample(const TraceId& id) const;
+  double ratio() const { return ratio_; }
+
+ private:
+  double ratio_;
+  uint64_t threshold_;  // sampled when the id's low 56 bits are below this (2^56 = always)
+};
+
+// ---------------------------------------------------------------------------------------------
+// Recorded data
+
+enum class SpanKind : uint8_t { kUnspecified, kInternal, kServer, kClient, kProducer, kConsumer };
+enum class SpanStatus : uint8_t { kUnset, kOk, kError };
+enum class ValueType : uint8_t { kString, kInt, kDouble, kBool };
+
+// An attribute or event-field value as passed by callers. A string value is borrowed only for
+// the duration of the call that records it.
+class Value {
+ public:
+  Value(bool v) : type_(ValueType::kBool), i_(v ? 1 : 0) {}  // NOLINT: implicit by design
+  template <typename T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) Value(T v)
+      : type_(ValueType::kInt), i_(static_cast<int64_t>(v)) {}       // NOLINT
+  Value(double v) : type_(ValueType::kDouble), d_(v) {}              // NOLINT
+  Value(std::string_view v) : type_(ValueType::kString), s_(v) {}    // NOLINT
+  Value(const char* v) : type_(ValueType::kString), s_(v) {}         // NOLINT
+  Value(const std::string& v) : type_(ValueType::kString), s_(v) {}  // NOLINT
+
+  ValueType type() const { return type_; }
+  int64_t int_value() const { return i_; }
+  double double_value() const { return d_; }
+  bool bool_value() const { return i_ != 0; }
+  std::string_view string_value() const { return s_; }
+
+ private:
+  ValueType type_;
+  int64_t i_ = 0;
+  double d_ = 0;
+  std::string_view s_;
+};
+
+// One key/value of an event. `key` must be a string literal (or otherwise outlive the trace).
+struct Field {
+  const char* key;
+  Value value;
+};
+
+// A stored attribute or field. String values live in the owning Trace's arena: read them with
+// Trace::StringOf.
+// Trivially constructible on purpose: a SpanRecord's unused slots are never initialised, which
+// keeps opening a span cheap. Only the first SpanRecord::attr_count slots are meaningful.
+struct AttrRecord {
+  const char* key;
+  ValueType type;
+  int64_t int_value;  // kInt; kBool as 0/1
+  double double_value;
+  uint32_t str_offset;  // kString: position in the arena
+  uint32_t str_size;
+};
+
+inline constexpr int kMaxAttributes = 8;  // per span; further attributes are counted as dropped
+inline constexpr int32_t kNoSpan = -1;
+
+struct SpanRecord {
+  const char* name = nullptr;
+  SpanId id;
+  // Index of the parent in Trace::spans(), or kNoSpan for a root (whose parent, if any, is the
+  // trace's remote parent from `traceparent`).
+  int32_t parent = kNoSpan;
+  SpanKind kind = SpanKind::kInternal;
+  SpanStatus status = SpanStatus::kUnset;
+  uint8_t attr_count = 0;
+  uint8_t dropped_attrs = 0;
+  ErrorCode error_code = ErrorCode::kOk;  // meaningful when status == kError
+  uint32_t error_offset = 0;              // error message in the arena
+  uint32_t error_size = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;  // 0 while the span is open
+  AttrRecord attrs[kMaxAttributes];
+};
+
+struct EventRecord {
+  int32_t span = kNoSpan;  // index of the owning span
+  const char* name = nullptr;
+  int64_t time_ns = 0;
+  uint32_t first_field = 0;  // range in Trace::fields()
+  uint32_t field_count = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Trace
+
+class Trace {
+ public:
+  struct Options {
+    // Preallocated records; more are allocated on demand (once: Reset keeps the capacity).
+    size_t span_capacity = 64;
+    size_t event_capacity = 16;
+    size_t field_capacity = 64;
+    size_t arena_capacity = 2048;  // bytes for string values and error messages
+    // Hard cap: spans past it are not recorded and counted in dropped_spans().
+    size_t max_spans = 4096;
+  };
+
+  Trace() : Trace(Options{}) {}
+  explicit Trace(const Options& options);
+
+  // Starts a trace. A valid `traceparent` gives the trace id and remote parent; a sampled flag of
+  // 1 always records. Otherwise (empty, invalid, or flag 0) a trace id is adopted or drawn at
+  // random and `sampler` decides (nullptr: record). Calls Reset() first. Returns sampled().
+  bool Begin(std::string_view traceparent = {}, const Sampler* sampler = nullptr);
+  // Starts a trace with explicit ids (tests, importers). Calls Reset() first.
+  void Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled);
+  // Forgets every record and id. Keeps all capacity: steady-state reuse allocates nothing.
+  void Reset();
+
+  const TraceId& trace_id() const { return trace_id_; }
+  const SpanId& remote_parent() const { return remote_parent_; }
+  bool sampled() const { return sampled_; }
+  // The span new Spans nest under; kNoSpan when none is open.
+  int32_t current() const { return current_; }
+  void set_current(int32_t index) { current_ = index; }
+
+  // Low-level recording; Span uses these. Indexes are positions in spans(). AddSpan returns
+  // kNoSpan (and counts a dropped span) past Options::max_spans. `id` invalid = draw one.
+  int32_t AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
+                  SpanId id = {});
+  void EndSpan(int32_t index, int64_t end_ns) { spans_[index].end_ns = end_ns; }
+  // Sets (or replaces, for the same key) an attribute.
+  void SetAttribute(int32_t index, const char* key, const Value& value);
+  void SetStatus(int32_t index, SpanStatus status) { spans_[index].status = status; }
+  void SetKind(int32_t index, SpanKind kind) { spans_[index].kind = kind; }
+  // Status ERROR with a code and message; exported as otel.status_code, error, error.code ...
+  void SetError(int32_t index, ErrorCode code, std::string_view message);
+  void AddEvent(int32_t index, const char* name, int64_t time_ns,
+                std::initializer_list<Field> fields);
+
+  // Reading (exporters).
+  const std::vector<SpanRecord>& spans() const { return spans_; }
+  const std::vector<EventRecord>& events() const { return events_; }
+  const std::vector<AttrRecord>& fields() const { return fields_; }
+  std::string_view StringOf(const AttrRecord& a) const {
+    return std::string_view(arena_).substr(a.str_offset, a.str_size);
+  }
+  std::string_view ErrorMessageOf(const SpanRecord& s) const {
+    return std::string_view(arena_).substr(s.error_offset, s.error_size);
+  }
+  uint64_t dropped_spans() const { return dropped_spans_; }
+
+  // Capacities, for tests of the no-allocation guarantee.
+  size_t span_capacity() const { return spans_.capacity(); }
+  size_t arena_capacity() const { return arena_.capacity(); }
+
+ private:
+  AttrRecord Store(const char* key, const Value& value);
+
+  size_t max_spans_;
+  TraceId trace_id_;
+  SpanId remote_parent_;
+  bool sampled_ = false;
+  int32_t current_ = kNoSpan;
+  uint64_t dropped_spans_ = 0;
+  std::vector<SpanRecord> spans_;
+  std::vector<EventRecord> events_;
+  std::vector<AttrRecord> fields_;
+  std::string arena_;
+};
+
+namespace internal {
+// The thread's installed trace; nullptr when tracing is off for this thread.
+inline constinit thread_local Trace* tls_trace = nullptr;
+}  // namespace internal
+
+// The trace installed on this thread, or nullptr.
+inline Trace* CurrentTrace() { return internal::tls_trace; }
+
+// Installs `trace` as the calling thread's current trace for this object's lifetime, if the
+// trace is sampled; otherwise installs none (so Spans record nothing). Restores the previous
+// one on destruction. `trace` must outlive this object. Nests LIFO.
+class ScopedTrace {
+ public:
+  explicit ScopedTrace(Trace& trace) : previous_(internal::tls_trace) {
+    internal::tls_trace = trace.sampled() ? &trace : nullptr;
+  }
+  ~ScopedTrace() { internal::tls_trace = previous_; }
+  ScopedTrace(const ScopedTrace&) = delete;
+  ScopedTrace& operator=(const ScopedTrace&) = delete;
+
+ private:
+  Trace* previous_;
+};
+
+// RAII span on the calling thread's current trace: opens a child of the current span, becomes
+// the current span, and on destruction (or End()) records the end time and restores the parent.
+// Spans must end in LIFO order on the thread that opened them (they are neither copyable nor
+// movable). With no trace installed, every method is a no-op costing one branch.
+class Span {
+ public:
+  // `name` must be a string literal (the record keeps the pointer).
+  explicit Span(const char* name, SpanKind kind = SpanKind::kInternal) {
+    Trace* t = internal::tls_trace;
+    if (t != nullptr) [[unlikely]]
+      Open(t, name, kind);
+  }
+  ~Span() {
+    if (trace_ != nullptr) End();
+  }
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+
+  // True when this span records (a trace is installed and the span cap was not reached).
+  bool recording() const { return trace_ != nullptr; }
+  void SetAttribute(const char* key, const Value& value) {
+    if (trace_ != nullptr) trace_->SetAttribute(index_, key, value);
+  }
+  void SetKind(SpanKind kind) {
+    if (trace_ != nullptr) trace_->SetKind(index_, kind);
+  }
+  void SetOk() {
+    if (trace_ != nullptr) trace_->SetStatus(index_, SpanStatus::kOk);
+  }
+  void SetError(ErrorCode code, std::string_view message) {
+    if (trace_ != nullptr) trace_->SetError(index_, code, message);
+  }
+  // Records SetError(status.code(), status.message()) when `status` is an error.
+  void SetStatus(const Status& status) {
+    if (trace_ != nullptr && !status.ok())
+      trace_->SetError(index_, status.code(), status.message());
+  }
+  // An event at the current time (a Jaeger log). Field keys must be string literals.
+  void AddEvent(const char* name, std::initializer_list<Field> fields = {});
+  // Ends the span now; later calls (and the destructor) do nothing.
+  void End();
+
+ private:
+  void Open(Trace* trace, const char* name, SpanKind kind);
+  Trace* trace_ = nullptr;
+  int32_t index_ = kNoSpan;
+};
+
+// ---------------------------------------------------------------------------------------------
+// TraceSink: finished traces leave the request thread here.
+
+// A bounded multi-producer queue of finished traces. TrySubmit never waits for the consumer:
+// it takes a mutex held only for an O(1) push into reserved storage, and when `capacity` traces
+// are pending it drops the submitted trace and counts it. A consumer (exporter) thread calls
+// Drain periodically.
+class TraceSink {
+ public:
+  explicit TraceSink(size_t capacity);
+
+  // Takes ownership. Returns false (and destroys the trace) when the queue is full or `trace`
+  // is null.
+  bool TrySubmit(std::unique_ptr<Trace> trace);
+  // Moves up to `max` pending traces (oldest first) onto the end of `out`; returns how many.
+  size_t Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max = SIZE_MAX);
+
+  size_t capacity() const { return capacity_; }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Trace>> pending_;  // guarded by mu_; capacity_ reserved
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> accepted_{0};
+};
+
+}  // namespace kalamdb::trace

@@ -1,0 +1,329 @@
+#include "trace/trace.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kalamdb::trace {
+namespace {
+
+TEST(IdsTest, RandomIdsAreNonZeroAndDistinctAndRoundTripHex) {
+  TraceId a = TraceId::Random();
+  TraceId b = TraceId::Random();
+  EXPECT_TRUE(a.valid());
+  EXPECT_FALSE(a == b);
+  EXPECT_EQ(a.ToHex().size(), 32u);
+  EXPECT_EQ(TraceId::FromHex(a.ToHex()), a);
+  SpanId s = SpanId::Random();
+  EXPECT_TRUE(s.valid());
+  EXPECT_EQ(SpanId::FromHex(s.ToHex()), s);
+  EXPECT_EQ(SpanId{0x1a}.ToHex(), "000000000000001a");
+  EXPECT_FALSE(SpanId::FromHex("0000000000000000"));
+  EXPECT_FALSE(SpanId::FromHex("000000000000001A"));
+  EXPECT_FALSE(TraceId::FromHex("abc"));
+}
+
+TEST(TraceparentTest, ParsesValidHeader) {
+  auto tp = ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  ASSERT_TRUE(tp);
+  EXPECT_EQ(tp->trace_id.ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(tp->parent_span_id.ToHex(), "00f067aa0ba902b7");
+  EXPECT_TRUE(tp->sampled);
+  auto unsampled = ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+  ASSERT_TRUE(unsampled);
+  EXPECT_FALSE(unsampled->sampled);
+  EXPECT_EQ(FormatTraceparent(tp->trace_id, tp->parent_span_id, true),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}
+
+TEST(TraceparentTest, RejectsInvalidHeaders) {
+  const char* bad[] = {
+      "",
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",      // no flags
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",  // too long
+      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // version
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",   // upper case
+      "00-4bf92f3577b34da6a3ce929d0e0e473-x00f067aa0ba902b7-01",   // misplaced dash
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",   // bad flags
+      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",   // zero trace id
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",   // zero span id
+      "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // separator
+  };
+  for (const char* h : bad) EXPECT_FALSE(ParseTraceparent(h)) << h;
+}
+
+TEST(SamplerTest, DeterministicOnTraceIdAndRatioWithinTolerance) {
+  Sampler half(0.25);
+  int kept = 0;
+  constexpr int kN = 100000;
+  for (int i = 0; i < kN; ++i) {
+    TraceId id = TraceId::Random();
+    bool d = half.ShouldSample(id);
+    EXPECT_EQ(d, half.ShouldSample(id));
+    EXPECT_EQ(d, Sampler(0.25).ShouldSample(id));
+    kept += d ? 1 : 0;
+  }
+  EXPECT_NEAR(static_cast<double>(kept) / kN, 0.25, 0.01);
+  EXPECT_TRUE(Sampler(1.0).ShouldSample(TraceId{~0ull, ~0ull}));
+  EXPECT_FALSE(Sampler(0.0).ShouldSample(TraceId{0, 1}));
+}
+
+TEST(SamplerTest, SampledTraceparentIsAlwaysKept) {
+  Sampler none(0.0);
+  Trace t;
+  EXPECT_TRUE(t.Begin("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", &none));
+  EXPECT_EQ(t.trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(t.remote_parent().ToHex(), "00f067aa0ba902b7");
+  EXPECT_FALSE(t.Begin("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", &none));
+  EXPECT_EQ(t.trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(t.Begin("", &none));
+  EXPECT_TRUE(t.Begin(""));
+  EXPECT_TRUE(t.trace_id().valid());
+  EXPECT_FALSE(t.remote_parent().valid());
+}
+
+TEST(SpanTest, NestingRecordsParentLinksAndRestoresCurrent) {
+  Trace t;
+  t.Begin();
+  {
+    ScopedTrace scope(t);
+    Span root("POST /v1/api/sql", SpanKind::kServer);
+    {
+      Span exec("sql.execute");
+      { Span parse("sql.parse"); }
+      EXPECT_EQ(t.current(), 1);
+      Span write("store.write");
+      EXPECT_EQ(t.current(), 3);
+    }
+    EXPECT_EQ(t.current(), 0);
+    Span resp("http.write_response");
+  }
+  EXPECT_EQ(t.current(), kNoSpan);
+  const auto& s = t.spans();
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_STREQ(s[0].name, "POST /v1/api/sql");
+  EXPECT_EQ(s[0].kind, SpanKind::kServer);
+  EXPECT_EQ(s[0].parent, kNoSpan);
+  EXPECT_EQ(s[1].parent, 0);
+  EXPECT_EQ(s[2].parent, 1);
+  EXPECT_EQ(s[3].parent, 1);
+  EXPECT_EQ(s[4].parent, 0);
+  for (const SpanRecord& r : s) {
+    EXPECT_TRUE(r.id.valid());
+    EXPECT_GT(r.start_ns, 1'600'000'000'000'000'000);
+    EXPECT_GE(r.end_ns, r.start_ns);
+  }
+  EXPECT_LE(s[0].start_ns, s[1].start_ns);
+  EXPECT_GE(s[0].end_ns, s[4].end_ns);
+  EXPECT_EQ(CurrentTrace(), nullptr);
+}
+
+TEST(SpanTest, AttributesEventsAndErrors) {
+  Trace t;
+  t.Begin();
+  ScopedTrace scope(t);
+  {
+    Span s("sql.statement");
+    std::string table = "default.users";
+    s.SetAttribute("table", table);
+    table = "overwritten";  // the value was copied
+    s.SetAttribute("rows", 3);
+    s.SetAttribute("ratio", 0.5);
+    s.SetAttribute("cache.hit", true);
+    s.SetAttribute("rows", int64_t{7});  // replaces
+    s.AddEvent("sql.dml_plan", {{"plan_ms", 2.5}, {"kind", "insert"}});
+    s.SetError(ErrorCode::kInvalidSql, "syntax error at 3");
+    for (int i = 0; i < 10; ++i) s.SetAttribute(i % 2 ? "x1" : "x2", i);
+    s.SetAttribute("a5", 1);
+    s.SetAttribute("a6", 1);
+    s.SetAttribute("a7", 1);  // 9th distinct key: dropped
+    s.SetAttribute("a8", 1);  // 10th: dropped
+  }
+  const SpanRecord& r = t.spans()[0];
+  ASSERT_EQ(r.attr_count, kMaxAttributes);
+  EXPECT_EQ(r.dropped_attrs, 2);
+  EXPECT_STREQ(r.attrs[0].key, "table");
+  EXPECT_EQ(t.StringOf(r.attrs[0]), "default.users");
+  EXPECT_EQ(r.attrs[1].type, ValueType::kInt);
+  EXPECT_EQ(r.attrs[1].int_value, 7);
+  EXPECT_EQ(r.attrs[2].type, ValueType::kDouble);
+  EXPECT_EQ(r.attrs[2].double_value, 0.5);
+  EXPECT_EQ(r.attrs[3].type, ValueType::kBool);
+  EXPECT_EQ(r.attrs[3].int_value, 1);
+  EXPECT_EQ(r.status, SpanStatus::kError);
+  EXPECT_EQ(r.error_code, ErrorCode::kInvalidSql);
+  EXPECT_EQ(t.ErrorMessageOf(r), "syntax error at 3");
+  ASSERT_EQ(t.events().size(), 1u);
+  const EventRecord& e = t.events()[0];
+  EXPECT_STREQ(e.name, "sql.dml_plan");
+  EXPECT_EQ(e.span, 0);
+  ASSERT_EQ(e.field_count, 2u);
+  EXPECT_EQ(t.fields()[e.first_field].double_value, 2.5);
+  EXPECT_EQ(t.StringOf(t.fields()[e.first_field + 1]), "insert");
+  EXPECT_GE(e.time_ns, r.start_ns);
+}
+
+TEST(SpanTest, SetStatusRecordsOnlyErrors) {
+  Trace t;
+  t.Begin();
+  ScopedTrace scope(t);
+  {
+    Span a("a");
+    a.SetStatus(Status::OK());
+    Span b("b");
+    b.SetStatus(Status(ErrorCode::kNotFound, "no table"));
+  }
+  EXPECT_EQ(t.spans()[0].status, SpanStatus::kUnset);
+  EXPECT_EQ(t.spans()[1].status, SpanStatus::kError);
+  EXPECT_EQ(t.spans()[1].error_code, ErrorCode::kNotFound);
+}
+
+TEST(SpanTest, DisabledOrUnsampledRecordsNothing) {
+  {
+    Span s("sql.parse");
+    EXPECT_FALSE(s.recording());
+    s.SetAttribute("rows", 1);
+    s.AddEvent("e", {{"k", 1}});
+    s.SetError(ErrorCode::kInternal, "x");
+  }
+  Sampler never(0.0);
+  Trace t;
+  EXPECT_FALSE(t.Begin("", &never));
+  {
+    ScopedTrace scope(t);
+    EXPECT_EQ(CurrentTrace(), nullptr);
+    Span s("sql.parse");
+    EXPECT_FALSE(s.recording());
+    s.SetAttribute("rows", 1);
+  }
+  EXPECT_TRUE(t.spans().empty());
+  EXPECT_TRUE(t.events().empty());
+}
+
+TEST(SpanTest, EndIsIdempotentAndMaxSpansCountsDrops) {
+  Trace::Options o;
+  o.max_spans = 2;
+  Trace t(o);
+  t.Begin();
+  ScopedTrace scope(t);
+  Span a("a");
+  Span b("b");
+  Span c("c");  // over the cap
+  EXPECT_FALSE(c.recording());
+  EXPECT_EQ(t.current(), 1);
+  b.End();
+  b.End();
+  EXPECT_EQ(t.current(), 0);
+  EXPECT_EQ(t.dropped_spans(), 1u);
+  EXPECT_EQ(t.spans().size(), 2u);
+}
+
+TEST(TraceTest, ResetReusesCapacity) {
+  Trace::Options o;
+  o.span_capacity = 16;
+  o.arena_capacity = 256;
+  Trace t(o);
+  for (int round = 0; round < 5; ++round) {
+    t.Begin();
+    ScopedTrace scope(t);
+    for (int i = 0; i < 16; ++i) {
+      Span s("s");
+      s.SetAttribute("table", "some.table");
+      s.AddEvent("ev", {{"k", i}});
+    }
+    EXPECT_EQ(t.spans().size(), 16u);
+  }
+  const SpanRecord* data = t.spans().data();
+  size_t span_cap = t.span_capacity();
+  size_t arena_cap = t.arena_capacity();
+  t.Reset();
+  EXPECT_TRUE(t.spans().empty());
+  EXPECT_FALSE(t.trace_id().valid());
+  EXPECT_EQ(t.span_capacity(), span_cap);
+  EXPECT_EQ(t.arena_capacity(), arena_cap);
+  EXPECT_EQ(span_cap, 16u);
+  t.Begin();
+  {
+    ScopedTrace scope(t);
+    Span s("again");
+  }
+  EXPECT_EQ(t.spans().data(), data);
+}
+
+TEST(ScopedTraceTest, NestsAndRestoresPrevious) {
+  Trace outer, inner;
+  outer.Begin();
+  inner.Begin();
+  ScopedTrace a(outer);
+  {
+    ScopedTrace b(inner);
+    EXPECT_EQ(CurrentTrace(), &inner);
+    Span s("in");
+  }
+  EXPECT_EQ(CurrentTrace(), &outer);
+  Span s("out");
+  EXPECT_EQ(inner.spans().size(), 1u);
+  EXPECT_EQ(outer.spans().size(), 1u);
+}
+
+TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
+  TraceSink sink(100);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kPerThread; ++j) {
+        auto t = std::make_unique<Trace>(Trace::Options{1, 1, 1, 16, 16});
+        t->Begin();
+        if (sink.TrySubmit(std::move(t))) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(sink.accepted(), 100u);
+  EXPECT_EQ(sink.dropped(), static_cast<uint64_t>(kThreads * kPerThread - 100));
+  std::vector<std::unique_ptr<Trace>> out;
+  EXPECT_EQ(sink.Drain(out, 30), 30u);
+  EXPECT_EQ(sink.Drain(out), 70u);
+  EXPECT_EQ(out.size(), 100u);
+  for (const auto& t : out) EXPECT_TRUE(t->trace_id().valid());
+  EXPECT_TRUE(sink.TrySubmit(std::make_unique<Trace>()));
+  EXPECT_FALSE(sink.TrySubmit(nullptr));
+}
+
+TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
+  TraceSink sink(64);
+  std::atomic<bool> done{false};
+  uint64_t drained = 0;
+  std::thread consumer([&] {
+    std::vector<std::unique_ptr<Trace>> out;
+    while (!done.load() || sink.Drain(out) > 0) {
+      sink.Drain(out);
+      drained += out.size();
+      out.clear();
+    }
+  });
+  std::vector<std::thread> producers;
+  for (int i = 0; i < 2; ++i) {
+    producers.emplace_back([&] {
+      for (int j = 0; j < 2000; ++j)
+        sink.TrySubmit(std::make_unique<Trace>(Trace::Options{1, 1, 1, 1, 1}));
+    });
+  }
+  for (auto& p : producers) p.join();
+  done.store(true);
+  consumer.join();
+  std::vector<std::unique_ptr<Trace>> rest;
+  drained += sink.Drain(rest);
+  EXPECT_EQ(drained + sink.dropped(), 4000u);
+  EXPECT_EQ(drained, sink.accepted());
+}
+
+}  // namespace
+}  // namespace kalamdb::trace
