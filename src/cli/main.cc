@@ -1,0 +1,106 @@
+// main.cc: the kalam command-line client (interactive SQL shell and scripts).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "cli/connection.h"
+#include "cli/shell.h"
+
+extern "C" {
+#include <editline/readline.h>
+}
+
+namespace {
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::string(value) : fallback;
+}
+
+// Interactive loop: line editing, persistent history in ~/.kalam_history.
+int RunInteractive(kalamdb::cli::Shell& shell) {
+  std::string history_path;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    history_path = std::string(home) + "/.kalam_history";
+  }
+  using_history();
+  if (!history_path.empty()) read_history(history_path.c_str());
+  std::cout << "kalam: connected. \\? for help, \\q to quit." << std::endl;
+  while (!shell.quit()) {
+    const char* prompt = shell.HasPending() ? "  ...> " : "kalam> ";
+    char* raw = readline(prompt);
+    if (raw == nullptr) {  // EOF (Ctrl-D)
+      std::cout << std::endl;
+      break;
+    }
+    std::string line(raw);
+    std::free(raw);
+    if (line.find_first_not_of(" \t") != std::string::npos) {
+      add_history(line.c_str());
+      if (!history_path.empty()) write_history(history_path.c_str());
+    }
+    // Errors are printed; the session goes on.
+    shell.ProcessLine(line);
+  }
+  if (!shell.quit()) shell.Finish();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kalam: command-line client for kalamdb"};
+  std::string url = EnvOr("KALAMDB_SERVER_URL", "http://127.0.0.1:8080");
+  std::string user = EnvOr("KALAMDB_USER", "root");
+  std::string password = EnvOr("KALAMDB_ROOT_PASSWORD", "");
+  std::string token;
+  std::string command;
+  std::string file;
+  std::string format_name = "table";
+  app.add_option("--url", url, "server URL (env KALAMDB_SERVER_URL)")->capture_default_str();
+  app.add_option("--user,-u", user, "user name (env KALAMDB_USER)")->capture_default_str();
+  auto* password_opt =
+      app.add_option("--password,-p", password, "password (env KALAMDB_ROOT_PASSWORD)");
+  auto* token_opt = app.add_option("--token", token, "access token (instead of a login)");
+  password_opt->excludes(token_opt);
+  auto* command_opt = app.add_option("-c,--command", command, "run SQL (or a \\ command) and exit");
+  auto* file_opt = app.add_option("-f,--file", file, "run the statements of a file and exit");
+  command_opt->excludes(file_opt);
+  app.add_option("--format", format_name, "output format")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::optional<kalamdb::cli::ServerUrl> server = kalamdb::cli::ParseServerUrl(url);
+  if (!server) {
+    std::cerr << "ERROR INVALID_URL: cannot use '" << url << "' (expected http://host:port)"
+              << std::endl;
+    return 1;
+  }
+  kalamdb::cli::Connection connection(*server);
+  if (!token.empty()) {
+    connection.SetAccessToken(token);
+  } else if (std::optional<kalamdb::cli::ApiError> error = connection.Login(user, password)) {
+    std::cerr << "ERROR " << error->code << ": " << error->message << std::endl;
+    std::cerr << "kalam: login as '" << user << "' to " << url << " failed" << std::endl;
+    return 1;
+  }
+  kalamdb::cli::Shell shell(connection, std::cout, std::cerr,
+                            *kalamdb::cli::ParseFormat(format_name));
+  if (*command_opt) return shell.RunCommand(command) ? 0 : 1;
+  if (*file_opt) {
+    std::ifstream in(file);
+    if (!in) {
+      std::cerr << "ERROR FILE_NOT_FOUND: cannot open '" << file << "'" << std::endl;
+      return 1;
+    }
+    return shell.RunScript(in);
+  }
+  if (!isatty(STDIN_FILENO)) return shell.RunScript(std::cin);
+  return RunInteractive(shell);
+}
