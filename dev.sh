@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 # Everything the build and tests need, all Debian 12 packages (README: Building by hand).
 PACKAGES=(g++ cmake ninja-build make pkgconf ccache git curl
-  libboost1.81-dev librocksdb-dev libsimdjson-dev rapidjson-dev libssl-dev libcrypt-dev
-  libtomlplusplus-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libboost1.81-dev librocksdb-dev libsimdjson-dev libssl-dev libcrypt-dev
+  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev libcli11-dev)
 
 install_missing() {

@@ -41,21 +41,28 @@ Status RequireAdmin(const ExecContext& context, std::string_view what) {
                 "Admin privileges (DBA or System role) required for " + std::string(what));
 }
 
-Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
-  std::string ns;
+Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::string* ns,
+                        std::string* table) {
   if (ref.namespace_name.empty()) {
-    ns = context.session.default_namespace;
+    *ns = context.session.default_namespace;
   } else {
     auto folded = NormalizeName(ref.namespace_name, "namespace");
     if (!folded.ok()) return folded.status();
-    ns = std::move(folded).value();
+    *ns = std::move(folded).value();
   }
-  auto name = NormalizeName(ref.table, "table");
-  if (!name.ok()) return name.status();
-  if (ns == "system") return ResolveSystemTable(context, *name);
-  const catalog::TableDef* table = context.snapshot->FindTable(ns, *name);
+  auto folded = NormalizeName(ref.table, "table");
+  if (!folded.ok()) return folded.status();
+  *table = std::move(folded).value();
+  return Status::OK();
+}
+
+Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
+  std::string ns, name;
+  KALAMDB_RETURN_IF_ERROR(ResolveTableName(context, ref, &ns, &name));
+  if (ns == "system") return ResolveSystemTable(context, name);
+  const catalog::TableDef* table = context.snapshot->FindTable(ns, name);
   if (table == nullptr) {
-    return Status(ErrorCode::kNotFound, "Table '" + ns + "." + *name + "' not found");
+    return Status(ErrorCode::kNotFound, "Table '" + ns + "." + name + "' not found");
   }
   return table;
 }

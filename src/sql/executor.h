@@ -50,6 +50,10 @@ Status ExecuteAlterUser(ExecContext& context, const AlterUserStmt& statement,
 Status ExecuteDropUser(ExecContext& context, const DropUserStmt& statement,
                        std::vector<QueryResult>* results);
 
+// The names in `ref`, folded and checked; the namespace defaults to the session's.
+// Errors: kInvalidOperation (bad name).
+Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::string* ns,
+                        std::string* table);
 // The table named by `ref` (default namespace when unqualified), from context.snapshot.
 // Errors: kNotFound.
 Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref);

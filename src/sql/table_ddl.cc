@@ -7,6 +7,7 @@
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "sql/executor.h"
+#include "storage/key_codec.h"
 #include "storage/storage.h"
 
 namespace kalamdb::sql {
@@ -161,22 +162,6 @@ std::string Upper(std::string_view text) {
   return out;
 }
 
-// Resolves [ns.]table against the session's default namespace; names folded to lower case.
-Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::string* ns,
-                        std::string* table) {
-  if (ref.namespace_name.empty()) {
-    *ns = context.session.default_namespace;
-  } else {
-    auto folded = NormalizeName(ref.namespace_name, "namespace");
-    if (!folded.ok()) return folded.status();
-    *ns = std::move(folded).value();
-  }
-  auto folded = NormalizeName(ref.table, "table");
-  if (!folded.ok()) return folded.status();
-  *table = std::move(folded).value();
-  return Status::OK();
-}
-
 std::string Quoted(std::string_view text) {
   std::string out;
   AppendJsonString(out, text);
@@ -191,12 +176,9 @@ bool EndsWithSerial(std::string_view type_name) {
 }
 
 Status DeleteTableRows(storage::Store& store, const catalog::TableDef& table) {
-  std::string begin(4, '\0'), end(4, '\0');
-  for (int i = 0; i < 4; ++i) {
-    begin[i] = static_cast<char>((table.id >> (24 - 8 * i)) & 0xFF);
-    end[i] = static_cast<char>(((table.id + 1ull) >> (24 - 8 * i)) & 0xFF);
-  }
-  if (table.id == UINT32_MAX) end = std::string(5, '\xff');
+  const std::string begin = storage::TablePrefix(table.id);
+  std::string end = storage::PrefixSuccessor(begin);
+  if (end.empty()) end = std::string(begin.size() + 1, '\xff');  // table id 0xFFFFFFFF
   return store.DeleteRange(storage::Family::kRows, begin, end);
 }
 
