@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 PACKAGES=(g++ cmake ninja-build make pkgconf ccache git curl
   libboost1.81-dev librocksdb-dev libsimdjson-dev libssl-dev libcrypt-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libedit-dev libcli11-dev)
+  libedit-dev libcli11-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc)
 
 install_missing() {
   local missing=()
@@ -25,6 +26,19 @@ install_missing() {
   if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The OTLP test receiver (tests/otlp-receiver) runs on Node.js with packages from npm.
+install_receiver() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    PACKAGES=(nodejs npm)
+    install_missing
+  fi
+  if [[ ! -d tests/otlp-receiver/node_modules ]] ||
+     [[ tests/otlp-receiver/package-lock.json -nt tests/otlp-receiver/node_modules ]]; then
+    (cd tests/otlp-receiver && npm ci --no-audit --no-fund --loglevel=error)
+    touch tests/otlp-receiver/node_modules
+  fi
 }
 
 build() {
@@ -44,6 +58,7 @@ case "${1:-}" in
     ;;
   test)
     build
+    install_receiver
     ctest --preset release --output-on-failure
     # The same suite once more with AddressSanitizer and UBSan (the server binary too).
     cmake --preset asan >/dev/null

@@ -46,6 +46,12 @@ void BM_WallNanos(benchmark::State& state) {
 }
 BENCHMARK(BM_WallNanos);
 
+// The span clock: the tick counter (TSC on x86-64).
+void BM_ReadTicks(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(kalamdb::trace::ReadTicks());
+}
+BENCHMARK(BM_ReadTicks);
+
 }  // namespace
 
 BENCHMARK_MAIN();

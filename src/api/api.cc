@@ -5,15 +5,20 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <iterator>
 #include <optional>
 
 #include "api/errors.h"
+#include "api/metrics.h"
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "sql/sql.h"
+#include "trace/jaeger.h"
+#include "trace/tracer.h"
 
 namespace kalamdb::api {
 namespace {
@@ -130,6 +135,52 @@ std::optional<Fields> ParseAuthBody(const Request& request, Response& response,
   return fields;
 }
 
+// Value of query parameter `name` ('+' and %XX decoded), or nullopt.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string value;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+      };
+      if (raw[i] == '+') {
+        value += ' ';
+      } else if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0 &&
+                 hex(raw[i + 2]) >= 0) {
+        value += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
+        i += 2;
+      } else {
+        value += raw[i];
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+// Jaeger's query-API error envelope: {"data":null,...,"errors":[{"code":N,"msg":"..."}]}.
+void JaegerError(Response& response, int status, std::string_view message) {
+  response.status = status;
+  response.body.clear();
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("data").Null();
+  w.Key("total").Int(0).Key("limit").Int(0).Key("offset").Int(0);
+  w.Key("errors").BeginArray().BeginObject();
+  w.Key("code").Int(status).Key("msg").String(message);
+  w.EndObject().EndArray();
+  w.EndObject();
+}
+
 // Fixed-window counter per client IP; cheap enough for the auth endpoints.
 class IpRateLimiter {
  public:
@@ -170,9 +221,32 @@ struct Api::Impl {
   sql::Engine& engine;
   const Options options;
   IpRateLimiter auth_limiter;
+  Metrics metrics;
+  trace::JaegerOptions jaeger;
 
-  void Route(const Request& request, Response& response);
+  struct RouteEntry {
+    std::string_view path;  // exact, or a prefix when it ends with '/'
+    Method method;
+    void (Impl::*handler)(const Request&, Response&);
+    const char* span_name;  // root span of its traces; nullptr: not traced
+  };
+  static const RouteEntry kRoutes[];
+  static const size_t kRouteCount;
+
+  // The route serving `request`: its index in kRoutes, kRouteCount when the path is unknown,
+  // or kRouteCount + 1 when the path is known but not the method.
+  size_t FindRoute(const Request& request) const;
+  void Route(const Request& request, Response& response, size_t route);
   void Health(const Request& request, Response& response);
+  void PrometheusMetrics(const Request& request, Response& response);
+  void Traces(const Request& request, Response& response);
+  void TraceById(const Request& request, Response& response);
+  void Services(const Request& request, Response& response);
+  void Operations(const Request& request, Response& response);
+  // The Jaeger options for one request (`precision=ns` adds exact nanosecond times).
+  trace::JaegerOptions JaegerFor(const Request& request) const;
+  // Admin credentials for the trace endpoints; false after answering 401/403.
+  bool RequireAdmin(const Request& request, Response& response);
   void Sql(const Request& request, Response& response);
   void Login(const Request& request, Response& response);
   void Refresh(const Request& request, Response& response);
@@ -219,43 +293,57 @@ void Api::Impl::ApplyCors(const Request& request, Response& response) const {
   }
 }
 
-void Api::Impl::Route(const Request& request, Response& response) {
+const Api::Impl::RouteEntry Api::Impl::kRoutes[] = {
+    {"/v1/api/sql", Method::kPost, &Impl::Sql, "POST /v1/api/sql"},
+    {"/health", Method::kGet, &Impl::Health, nullptr},
+    {"/v1/api/healthcheck", Method::kGet, &Impl::Health, nullptr},
+    {"/metrics", Method::kGet, &Impl::PrometheusMetrics, nullptr},
+    {"/v1/api/auth/login", Method::kPost, &Impl::Login, "POST /v1/api/auth/login"},
+    {"/v1/api/auth/refresh", Method::kPost, &Impl::Refresh, "POST /v1/api/auth/refresh"},
+    {"/v1/api/auth/logout", Method::kPost, &Impl::Logout, "POST /v1/api/auth/logout"},
+    {"/v1/api/auth/me", Method::kGet, &Impl::Me, "GET /v1/api/auth/me"},
+    {"/v1/api/auth/status", Method::kGet, &Impl::Status, "GET /v1/api/auth/status"},
+    {"/v1/api/auth/setup", Method::kPost, &Impl::Setup, "POST /v1/api/auth/setup"},
+    {"/v1/api/traces", Method::kGet, &Impl::Traces, nullptr},
+    {"/v1/api/traces/", Method::kGet, &Impl::TraceById, nullptr},
+    {"/v1/api/services", Method::kGet, &Impl::Services, nullptr},
+    {"/v1/api/services/", Method::kGet, &Impl::Operations, nullptr},
+};
+const size_t Api::Impl::kRouteCount = std::size(Api::Impl::kRoutes);
+
+size_t Api::Impl::FindRoute(const Request& request) const {
+  static_assert(std::size(kRoutes) + 2 <= Metrics::kMaxRoutes);
   const std::string_view path = request.path;
   const Method method = request.method;
+  bool path_known = false;
+  for (size_t i = 0; i < kRouteCount; ++i) {
+    const RouteEntry& route = kRoutes[i];
+    const bool match = route.path.back() == '/'
+                           ? path.size() > route.path.size() && path.starts_with(route.path)
+                           : route.path == path;
+    if (!match) continue;
+    path_known = true;
+    if (route.method == method || (route.method == Method::kGet && method == Method::kHead)) {
+      return i;
+    }
+  }
+  return path_known ? kRouteCount + 1 : kRouteCount;
+}
+
+void Api::Impl::Route(const Request& request, Response& response, size_t route) {
   // CORS preflight for any route.
-  if (method == Method::kOptions && !request.Header("origin").empty()) {
+  if (request.method == Method::kOptions && !request.Header("origin").empty()) {
     response.status = 204;
     response.content_type.clear();
     return;
   }
-  struct RouteEntry {
-    std::string_view path;
-    Method method;
-    void (Impl::*handler)(const Request&, Response&);
-  };
-  static constexpr RouteEntry kRoutes[] = {
-      {"/v1/api/sql", Method::kPost, &Impl::Sql},
-      {"/health", Method::kGet, &Impl::Health},
-      {"/v1/api/healthcheck", Method::kGet, &Impl::Health},
-      {"/v1/api/auth/login", Method::kPost, &Impl::Login},
-      {"/v1/api/auth/refresh", Method::kPost, &Impl::Refresh},
-      {"/v1/api/auth/logout", Method::kPost, &Impl::Logout},
-      {"/v1/api/auth/me", Method::kGet, &Impl::Me},
-      {"/v1/api/auth/status", Method::kGet, &Impl::Status},
-      {"/v1/api/auth/setup", Method::kPost, &Impl::Setup},
-  };
-  bool path_known = false;
-  for (const auto& route : kRoutes) {
-    if (route.path != path) continue;
-    path_known = true;
-    if (route.method == method || (route.method == Method::kGet && method == Method::kHead)) {
-      (this->*route.handler)(request, response);
-      return;
-    }
+  if (route < kRouteCount) {
+    (this->*kRoutes[route].handler)(request, response);
+    return;
   }
   response.content_type.clear();
   response.body.clear();
-  if (path == "/v1/ws") {
+  if (request.path == "/v1/ws") {
     // The connection layer can hand this socket to a WebSocket session; live queries are not
     // implemented yet.
     SimpleError(response, 501, "not_implemented",
@@ -263,7 +351,7 @@ void Api::Impl::Route(const Request& request, Response& response) {
     response.content_type = "application/json";
     return;
   }
-  response.status = path_known ? 405 : 404;
+  response.status = route == kRouteCount + 1 ? 405 : 404;
 }
 
 void Api::Impl::Health(const Request& request, Response& response) {
@@ -288,7 +376,22 @@ void Api::Impl::Sql(const Request& request, Response& response) {
     SqlError(response, request, 401, "MISSING_AUTHORIZATION", "Authentication required");
     return;
   }
+  trace::Span auth_span("auth.check");
   auto principal = auth.Authenticate(authorization);
+  if (auth_span.recording()) {
+    if (std::string_view method = TrimSpaces(authorization);
+        StartsWithIgnoreCase(method, "Basic ")) {
+      auth_span.SetAttribute("auth.method", "basic");
+    } else {
+      auth_span.SetAttribute("auth.method", "bearer");
+    }
+    if (principal.ok()) {
+      auth_span.SetAttribute("user_id", principal->user_id);
+      auth_span.SetAttribute("role", catalog::RoleName(principal->role));
+    }
+    auth_span.SetStatus(principal.status());
+  }
+  auth_span.End();
   if (!principal.ok()) {
     ErrorCode code = principal.status().code();
     WireError wire = AuthWireError(code);
@@ -394,6 +497,10 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
 
   // 4. The success envelope.
+  int64_t counts[4] = {0, 0, 0, 0};
+  for (const auto& result : *results) counts[static_cast<size_t>(result.dml)] += result.row_count;
+  metrics.CountRows(counts[1], counts[2], counts[3]);
+  trace::Span write_span("http.write_response");
   JsonWriter w(response.body);
   w.BeginObject();
   w.Key("status").String("success");
@@ -431,7 +538,12 @@ void Api::Impl::Sql(const Request& request, Response& response) {
       w.EndArray();
     }
     w.Key("row_count").Int(result.row_count);
-    if (result.message) w.Key("message").String(*result.message);
+    if (result.message) {
+      w.Key("message").String(*result.message);
+    } else if (result.dml != sql::QueryResult::Dml::kNone) {
+      char buffer[48];
+      w.Key("message").String(sql::DmlMessage(result.dml, result.row_count, buffer));
+    }
     w.Key("as_user").String(result.as_user.empty() ? principal->user_id : result.as_user);
     w.EndObject();
   }
@@ -439,6 +551,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   w.Key("took").Double(TookMs(request), 3);
   if (results->size() == 1 && results->front().has_rows) w.Key("error").Null();
   w.EndObject();
+  write_span.SetAttribute("bytes", response.body.size());
 }
 
 void Api::Impl::AddCookie(const Request& request, Response& response, std::string_view name,
@@ -638,13 +751,240 @@ void Api::Impl::Setup(const Request& request, Response& response) {
 }
 
 Api::Api(auth::Authenticator& auth, sql::Engine& engine, Options options)
-    : impl_(std::make_unique<Impl>(auth, engine, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(auth, engine, std::move(options))) {
+  impl_->jaeger.service_name = impl_->options.service_name;
+  impl_->jaeger.scope_version = impl_->options.version;
+  impl_->jaeger.process_tags.emplace_back("service.version", impl_->options.version);
+  if (!impl_->options.host_name.empty())
+    impl_->jaeger.process_tags.emplace_back("host.name", impl_->options.host_name);
+  if (trace::Tracer* tracer = impl_->options.tracer) {
+    Impl* impl = impl_.get();
+    tracer->AddConsumer([impl](const trace::TraceSnapshot& t) { impl->metrics.ObserveTrace(*t); });
+  }
+}
 
 Api::~Api() = default;
 
+namespace {
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kOther:
+      break;
+  }
+  return "OTHER";
+}
+
+// The request's start (steady clock, first byte read) on the wall clock.
+int64_t WallStart(const Request& request) {
+  const int64_t wall = trace::WallNanos();
+  if (request.start_ns == 0) return wall;
+  const int64_t waited = SteadyNowNs() - request.start_ns;
+  return waited > 0 ? wall - waited : wall;
+}
+
+}  // namespace
+
 void Api::Handle(const Request& request, Response& response) {
-  impl_->Route(request, response);
-  impl_->ApplyCors(request, response);
+  Impl& impl = *impl_;
+  const size_t route = impl.FindRoute(request);
+  const char* span_name = route < Impl::kRouteCount ? Impl::kRoutes[route].span_name : nullptr;
+  std::unique_ptr<trace::Trace> trace;
+  if (span_name != nullptr && impl.options.tracer != nullptr)
+    trace = impl.options.tracer->Begin(request.Header("traceparent"));
+  if (trace != nullptr) {
+    {
+      trace::ScopedTrace scope(*trace);
+      trace::Span root(span_name, trace::SpanKind::kServer, WallStart(request));
+      impl.Route(request, response, route);
+      impl.ApplyCors(request, response);
+      if (root.recording()) {
+        root.SetAttribute("http.method", MethodName(request.method));
+        root.SetAttribute("http.route", Impl::kRoutes[route].path);
+        root.SetAttribute("http.status_code", response.status);
+        root.SetAttribute("http.request_content_length", request.body.size());
+        root.SetAttribute("net.peer.ip", request.peer_ip);
+        if (response.status >= 500) root.SetError(ErrorCode::kInternal, "server error");
+        response.AddHeader("traceparent",
+                           trace::FormatTraceparent(trace->trace_id(), root.id(), true));
+      } else {
+        response.AddHeader("traceparent", trace::FormatTraceparent(trace->trace_id(),
+                                                                   trace::SpanId::Random(), false));
+      }
+    }
+    impl.options.tracer->Finish(std::move(trace));
+  } else {
+    impl.Route(request, response, route);
+    impl.ApplyCors(request, response);
+  }
+  const std::string_view route_name = route < Impl::kRouteCount    ? Impl::kRoutes[route].path
+                                      : route == Impl::kRouteCount ? std::string_view("(unknown)")
+                                                                   : std::string_view("(method)");
+  impl.metrics.CountRequest(route, route_name, response.status,
+                            request.start_ns != 0 ? SteadyNowNs() - request.start_ns : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observability endpoints
+
+bool Api::Impl::RequireAdmin(const Request& request, Response& response) {
+  std::string_view authorization = request.Header("authorization");
+  if (TrimSpaces(authorization).empty()) {
+    JaegerError(response, 401, "Authentication required");
+    return false;
+  }
+  auto principal = auth.Authenticate(authorization);
+  if (!principal.ok()) {
+    JaegerError(response, 401,
+                principal.status().code() == ErrorCode::kTokenExpired ? "Token expired"
+                                                                      : "Invalid credentials");
+    return false;
+  }
+  if (!catalog::IsAdmin(principal->role)) {
+    JaegerError(response, 403, "Traces are visible to dba and system users only");
+    return false;
+  }
+  return true;
+}
+
+void Api::Impl::Traces(const Request& request, Response& response) {
+  if (!RequireAdmin(request, response)) return;
+  if (options.tracer == nullptr) {
+    JaegerError(response, 503, "Tracing is disabled ([logging.traces] enabled = false)");
+    return;
+  }
+  trace::TraceStore::Query query;
+  if (auto service = QueryParam(request.query, "service");
+      service && !service->empty() && *service != options.service_name) {
+    response.body = "{\"data\":[],\"total\":0,\"limit\":0,\"offset\":0,\"errors\":null}";
+    return;
+  }
+  if (auto operation = QueryParam(request.query, "operation")) query.operation = *operation;
+  auto integer = [&](const char* name, int64_t* out) {
+    auto text = QueryParam(request.query, name);
+    if (!text || text->empty()) return true;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), *out);
+    if (ec == std::errc() && end == text->data() + text->size() && *out >= 0) return true;
+    JaegerError(response, 400,
+                std::string("parameter ") + name + ": expected a non-negative integer");
+    return false;
+  };
+  int64_t limit = 20;
+  if (!integer("start", &query.start_us) || !integer("end", &query.end_us) ||
+      !integer("limit", &limit)) {
+    return;
+  }
+  query.limit = limit > 0 ? static_cast<size_t>(limit) : 20;
+  for (auto [name, out] : {std::pair{"minDuration", &query.min_duration_ns},
+                           std::pair{"maxDuration", &query.max_duration_ns}}) {
+    auto text = QueryParam(request.query, name);
+    if (!text || text->empty()) continue;
+    auto ns = trace::ParseDurationNs(*text);
+    if (!ns) {
+      JaegerError(response, 400,
+                  std::string("parameter ") + name + ": expected a duration such as 1.5ms");
+      return;
+    }
+    *out = *ns;
+  }
+  auto found = options.tracer->store().Find(query);
+  std::vector<const trace::Trace*> traces;
+  traces.reserve(found.size());
+  for (const auto& t : found) traces.push_back(t.get());
+  response.body = trace::ToJaegerJson(traces, JaegerFor(request));
+}
+
+trace::JaegerOptions Api::Impl::JaegerFor(const Request& request) const {
+  trace::JaegerOptions out = jaeger;
+  out.nanos = QueryParam(request.query, "precision") == std::optional<std::string>("ns");
+  return out;
+}
+
+void Api::Impl::TraceById(const Request& request, Response& response) {
+  if (!RequireAdmin(request, response)) return;
+  std::string_view hex = request.path.substr(std::string_view("/v1/api/traces/").size());
+  std::string lower(hex);
+  for (char& c : lower) c = AsciiLower(c);
+  // Jaeger accepts ids without leading zeros.
+  if (lower.size() < 32) lower.insert(0, 32 - lower.size(), '0');
+  auto id = trace::TraceId::FromHex(lower);
+  if (!id) {
+    JaegerError(response, 400, "malformed trace id");
+    return;
+  }
+  trace::TraceSnapshot t =
+      options.tracer != nullptr ? options.tracer->store().Get(*id) : trace::TraceSnapshot();
+  if (t == nullptr) {
+    JaegerError(response, 404, "trace not found");
+    return;
+  }
+  response.body = trace::ToJaegerJson(*t, JaegerFor(request));
+}
+
+void Api::Impl::Services(const Request& request, Response& response) {
+  if (!RequireAdmin(request, response)) return;
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("data").BeginArray().String(options.service_name).EndArray();
+  w.Key("total").Int(1).Key("limit").Int(0).Key("offset").Int(0);
+  w.Key("errors").Null();
+  w.EndObject();
+}
+
+void Api::Impl::Operations(const Request& request, Response& response) {
+  if (!RequireAdmin(request, response)) return;
+  std::string_view rest = request.path.substr(std::string_view("/v1/api/services/").size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || rest.substr(slash) != "/operations") {
+    JaegerError(response, 404, "unknown path");
+    return;
+  }
+  std::vector<std::string> operations;
+  if (options.tracer != nullptr && rest.substr(0, slash) == options.service_name)
+    operations = options.tracer->store().Operations();
+  JsonWriter w(response.body);
+  w.BeginObject();
+  w.Key("data").BeginArray();
+  for (const auto& op : operations) w.String(op);
+  w.EndArray();
+  w.Key("total").Int(static_cast<int64_t>(operations.size()));
+  w.Key("limit").Int(0).Key("offset").Int(0);
+  w.Key("errors").Null();
+  w.EndObject();
+}
+
+void Api::Impl::PrometheusMetrics(const Request& request, Response& response) {
+  if (!request.peer_is_loopback && !RequireAdmin(request, response)) return;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body.reserve(16384);
+  metrics.Write(response.body);
+  if (options.tracer != nullptr) {
+    trace::TracerStats s = options.tracer->stats();
+    auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
+      AppendPrometheusMetric(response.body, name, type, help, value);
+    };
+    line("kalamdb_traces_finished_total", "counter", "Sampled request traces finished.",
+         s.finished);
+    line("kalamdb_traces_dropped_total", "counter",
+         "Traces dropped because the collector queue was full.", s.dropped_queue_full);
+    line("kalamdb_trace_queue_depth", "gauge", "Traces waiting for the collector.", s.queue_depth);
+    line("kalamdb_trace_store_traces", "gauge", "Traces kept for /v1/api/traces.", s.stored);
+  }
+  if (options.extra_metrics) options.extra_metrics(response.body);
 }
 
 std::string Api::BodyTooLargeJson(uint64_t size, uint64_t max) {

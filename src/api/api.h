@@ -3,13 +3,22 @@
 // The api is the only place that turns our ErrorCodes into HTTP statuses and KalamDB wire
 // codes (errors.cc), and that reads or writes the JSON bodies of the reference API.
 //
+// Tracing (docs/tracing.md): each /v1/api/* request except the trace endpoints is one trace
+// whose root span is named after the route ("POST /v1/api/sql"); an incoming W3C
+// `traceparent` is joined, and the response carries `traceparent` with the trace id and the
+// root span id. GET /v1/api/traces, /v1/api/traces/{id}, /v1/api/services and
+// /v1/api/services/{service}/operations serve the tracer's store in Jaeger's query-API shape
+// to dba and system users. GET /metrics is Prometheus text (loopback, or an admin).
+//
 // Thread-safety: Handle() is called concurrently from every HTTP worker.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,6 +29,9 @@ class Authenticator;
 }
 namespace kalamdb::sql {
 class Engine;
+}
+namespace kalamdb::trace {
+class Tracer;
 }
 
 namespace kalamdb::api {
@@ -46,6 +58,15 @@ struct Options {
   CorsOptions cors;
   std::string version = "0.1.0";
   std::string build_date;
+  // Request tracing: /v1/api/* requests are traced into it and /v1/api/traces reads its
+  // store. Borrowed; null disables both. The Api registers a consumer (span metrics), so it
+  // must be constructed before Tracer::Start().
+  trace::Tracer* tracer = nullptr;
+  // The Jaeger process of served traces: service name and tags.
+  std::string service_name = "kalamdb-server";
+  std::string host_name;
+  // Appends more Prometheus lines to GET /metrics (storage, exporter figures). Optional.
+  std::function<void(std::string&)> extra_metrics;
 };
 
 class Api {
@@ -65,5 +86,10 @@ class Api {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Appends one Prometheus metric (its # HELP and # TYPE lines and one unlabelled sample) to
+// `out`: for Options::extra_metrics writers. `type` is "counter" or "gauge".
+void AppendPrometheusMetric(std::string& out, std::string_view name, std::string_view type,
+                            std::string_view help, uint64_t value);
 
 }  // namespace kalamdb::api

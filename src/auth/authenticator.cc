@@ -15,6 +15,7 @@
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/strings.h"
+#include "trace/trace.h"
 
 namespace kalamdb::auth {
 namespace {
@@ -112,13 +113,20 @@ bool Authenticator::NeedsSetup() const {
 Result<Principal> Authenticator::Authenticate(std::string_view authorization) {
   while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
   if (StartsWithIgnoreCase(authorization, "Bearer ")) {
+    trace::Span span("auth.bearer");
+    span.SetAttribute("cache.hit", false);  // every token is verified (HMAC-SHA256)
     auto user = VerifyAccessToken(authorization.substr(7));
+    span.SetStatus(user.status());
     if (!user.ok()) return user.status();
     return Principal{(*user)->user_id, (*user)->role, Method::kBearer, false};
   }
   if (StartsWithIgnoreCase(authorization, "Basic ")) {
     if (!options_.allow_basic_auth) return Unauthenticated();
-    return AuthenticateBasic(authorization.substr(6));
+    trace::Span span("auth.basic");
+    auto principal = AuthenticateBasic(authorization.substr(6));
+    span.SetAttribute("cache.hit", principal.ok() && principal->cache_hit);
+    span.SetStatus(principal.status());
+    return principal;
   }
   return Unauthenticated();
 }

@@ -172,6 +172,11 @@ class Catalog {
   // Loads everything and creates the built-in namespace "default" if missing.
   Status Load();
   std::shared_ptr<const CatalogSnapshot> Snapshot() const;
+  // The current snapshot without touching its reference count (which every worker would
+  // otherwise bounce between cores on every statement): the calling thread keeps its own
+  // reference and refreshes it when DDL has published a newer one. The pointer stays valid
+  // until this thread calls ThreadSnapshot() again after a change, or exits.
+  const CatalogSnapshot* ThreadSnapshot() const;
 
   // Errors: kAlreadyExists.
   Status CreateNamespace(std::string_view name);
@@ -191,6 +196,8 @@ class Catalog {
   std::mutex ddl_mu_;           // serialises DDL
   uint32_t last_table_id_ = 0;  // guarded by ddl_mu_
   std::atomic<std::shared_ptr<const CatalogSnapshot>> snapshot_;
+  const uint64_t id_;                 // unique per Catalog in this process
+  std::atomic<uint64_t> version_{0};  // bumped after each Publish
 };
 
 }  // namespace kalamdb::catalog

@@ -229,13 +229,38 @@ std::vector<const TableDef*> CatalogSnapshot::Tables(std::string_view namespace_
   return out;
 }
 
+namespace {
+std::atomic<uint64_t> next_catalog_id{1};
+}  // namespace
+
 Catalog::Catalog(storage::Store& store)
-    : store_(store), snapshot_(std::make_shared<const CatalogSnapshot>()) {}
+    : store_(store),
+      snapshot_(std::make_shared<const CatalogSnapshot>()),
+      id_(next_catalog_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 std::shared_ptr<const CatalogSnapshot> Catalog::Snapshot() const { return snapshot_.load(); }
 
+const CatalogSnapshot* Catalog::ThreadSnapshot() const {
+  struct Cached {
+    uint64_t catalog_id = 0;
+    uint64_t version = 0;
+    std::shared_ptr<const CatalogSnapshot> snapshot;
+  };
+  thread_local Cached cached;
+  // Publish stores the snapshot before bumping the version: seeing a version means its
+  // snapshot (or a newer one) is what Snapshot() returns.
+  const uint64_t version = version_.load(std::memory_order_acquire);
+  if (cached.catalog_id != id_ || cached.version != version || cached.snapshot == nullptr) {
+    cached.snapshot = Snapshot();
+    cached.catalog_id = id_;
+    cached.version = version;
+  }
+  return cached.snapshot.get();
+}
+
 void Catalog::Publish(std::shared_ptr<const CatalogSnapshot> next) {
   snapshot_.store(std::move(next));
+  version_.fetch_add(1, std::memory_order_release);
 }
 
 Status Catalog::Load() {

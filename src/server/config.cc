@@ -20,8 +20,10 @@
 #include <exception>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -190,6 +192,20 @@ class TableReader {
     *out = static_cast<T>(i->get());
   }
 
+  // A number in [0, 1] (integer 0 or 1 accepted).
+  void Fraction(std::string_view key, double* out) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return;
+    std::optional<double> value;
+    if (const auto* f = node->as_floating_point()) value = f->get();
+    if (const auto* i = node->as_integer()) value = static_cast<double>(i->get());
+    if (!value || !(*value >= 0.0 && *value <= 1.0)) {
+      Fail(key, "a number from 0 to 1", *node);
+      return;
+    }
+    *out = *value;
+  }
+
   template <size_t N>
   void Enum(std::string_view key, std::string* out, const std::string_view (&words)[N]) {
     const toml::node* node = Take(key);
@@ -329,6 +345,15 @@ void ReadOtlp(TableReader& r, OtlpSection& s) {
   r.Enum("protocol", &s.protocol, kProtocols);
   r.Str("service_name", &s.service_name);
   r.Int("timeout_ms", &s.timeout_ms, kRangePositive);
+  r.Fraction("sample_ratio", &s.sample_ratio);
+  r.Int("max_queue_traces", &s.max_queue_traces, kRangePositive);
+  r.Int("max_batch_spans", &s.max_batch_spans, kRangePositive);
+  r.Int("schedule_delay_ms", &s.schedule_delay_ms, kRangePositive);
+}
+
+void ReadTraces(TableReader& r, TracesSection& s) {
+  r.Bool("enabled", &s.enabled);
+  r.Int("max_traces", &s.max_traces, kRangeNonNegative);
 }
 
 void ReadLogging(TableReader& r, LoggingSection& s) {
@@ -338,6 +363,7 @@ void ReadLogging(TableReader& r, LoggingSection& s) {
   r.Enum("format", &s.format, kFormats);
   r.Int("slow_query_threshold_ms", &s.slow_query_threshold_ms, kRangeNonNegative);
   ReadSub(r, "otlp", [&](TableReader& sub) { ReadOtlp(sub, s.otlp); });
+  ReadSub(r, "traces", [&](TableReader& sub) { ReadTraces(sub, s.traces); });
   r.Tolerate({"targets"});
 }
 
@@ -494,6 +520,21 @@ class EnvReader {
     }
   }
 
+  // A number in [0, 1].
+  void Fraction(const char* name, double* out) {
+    const char* value = Get(name);
+    if (value == nullptr || !status_.ok()) return;
+    std::string_view text = Trim(value);
+    double parsed = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        !(parsed >= 0.0 && parsed <= 1.0)) {
+      status_ = EnvError(name, "a number from 0 to 1", value);
+      return;
+    }
+    *out = parsed;
+  }
+
   // Comma-separated list; items are trimmed and empty items dropped.
   void List(const char* name, std::vector<std::string>* out) {
     const char* value = Get(name);
@@ -610,6 +651,12 @@ Status ApplyEnvOverrides(Config& config, EnvLookup env, Warnings* warnings) {
   e.Str("KALAMDB_OTLP_PROTOCOL", &logging.otlp.protocol);
   e.Str("KALAMDB_OTLP_SERVICE_NAME", &logging.otlp.service_name);
   e.Int("KALAMDB_OTLP_TIMEOUT_MS", &logging.otlp.timeout_ms, kRangePositive);
+  e.Fraction("KALAMDB_OTLP_SAMPLE_RATIO", &logging.otlp.sample_ratio);
+  e.Int("KALAMDB_OTLP_MAX_QUEUE_TRACES", &logging.otlp.max_queue_traces, kRangePositive);
+  e.Int("KALAMDB_OTLP_MAX_BATCH_SPANS", &logging.otlp.max_batch_spans, kRangePositive);
+  e.Int("KALAMDB_OTLP_SCHEDULE_DELAY_MS", &logging.otlp.schedule_delay_ms, kRangePositive);
+  e.Bool("KALAMDB_TRACES_ENABLED", &logging.traces.enabled);
+  e.Int("KALAMDB_TRACES_MAX_TRACES", &logging.traces.max_traces, kRangeNonNegative);
 
   AuthSection& auth = config.auth;
   e.Str("KALAMDB_JWT_SECRET", &auth.jwt_secret);

@@ -74,6 +74,23 @@ struct OtlpSection {
   std::string service_name = "kalamdb-server";
   // Export timeout in ms, > 0. Default: 3000.
   int timeout_ms = 3000;
+  // Fraction of requests traced (kept in the trace store and exported), 0..1; a request with
+  // a sampled `traceparent` is always traced. Default: 1.
+  double sample_ratio = 1.0;
+  // Traces waiting for export; more are dropped and counted. Default: 2048.
+  int max_queue_traces = 2048;
+  // Spans per export request. Default: 512.
+  int max_batch_spans = 512;
+  // Export at least this often while spans wait. Default: 500.
+  int schedule_delay_ms = 500;
+};
+
+// The server's own trace store (served at /v1/api/traces). Not a KalamDB section.
+struct TracesSection {
+  // Record request traces at all (store and export). Default: true.
+  bool enabled = true;
+  // Finished traces kept in memory, newest win; 0 keeps none. Default: 10000.
+  int max_traces = 10000;
 };
 
 struct LoggingSection {
@@ -88,6 +105,7 @@ struct LoggingSection {
   // Statements slower than this are logged to slow.log. Default: 1200.
   int slow_query_threshold_ms = 1200;
   OtlpSection otlp;
+  TracesSection traces;
 };
 
 struct LimitsSection {

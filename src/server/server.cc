@@ -21,6 +21,8 @@
 #include "server/user_directory.h"
 #include "sql/sql.h"
 #include "storage/storage.h"
+#include "trace/otlp.h"
+#include "trace/tracer.h"
 
 #ifndef KALAMDB_VERSION
 #define KALAMDB_VERSION "0.0.0"
@@ -52,6 +54,58 @@ void RaiseFileLimit() {
 
 // Finds the config file: argv[1], else ./server.toml, else server.toml next to the binary.
 // Empty result: none found (built-in defaults apply).
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return {};
+  return name;
+}
+
+// RocksDB figures for GET /metrics.
+void AppendStoreMetrics(const storage::Store& store, std::string& out) {
+  const storage::StoreStats s = store.Stats();
+  auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    api::AppendPrometheusMetric(out, name, type, help, value);
+  };
+  line("kalamdb_rocksdb_writes_total", "counter", "RocksDB write batches applied.", s.writes);
+  line("kalamdb_rocksdb_write_ops_total", "counter", "Puts and deletes in those batches.",
+       s.write_ops);
+  line("kalamdb_rocksdb_write_bytes_total", "counter", "WriteBatch data bytes written.",
+       s.write_bytes);
+  line("kalamdb_rocksdb_write_stall_stops", "gauge", "Write stops in the rows family since open.",
+       s.stall_stops);
+  line("kalamdb_rocksdb_write_stall_slowdowns", "gauge",
+       "Write slowdowns in the rows family since open.", s.stall_slowdowns);
+  line("kalamdb_rocksdb_delayed_write_rate_bytes", "gauge",
+       "Write rate RocksDB allows while it delays writes (0: not delaying).", s.delayed_write_rate);
+  line("kalamdb_rocksdb_write_stopped", "gauge", "1 while RocksDB stops writes.",
+       s.write_stopped ? 1 : 0);
+  line("kalamdb_rocksdb_memtable_bytes", "gauge", "Bytes in all memtables.", s.memtable_bytes);
+  line("kalamdb_rocksdb_estimated_rows", "gauge", "Estimated keys in the rows family.",
+       s.estimated_rows);
+  line("kalamdb_rocksdb_running_flushes", "gauge", "Flushes running now.", s.running_flushes);
+  line("kalamdb_rocksdb_running_compactions", "gauge", "Compactions running now.",
+       s.running_compactions);
+}
+
+// OTLP exporter figures for GET /metrics.
+void AppendExporterMetrics(const trace::ExporterStats& s, std::string& out) {
+  auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    api::AppendPrometheusMetric(out, name, type, help, value);
+  };
+  line("kalamdb_otlp_queue_traces", "gauge", "Traces waiting for OTLP export.", s.queue_depth);
+  line("kalamdb_otlp_exported_spans_total", "counter", "Spans the collector accepted.",
+       s.exported_spans);
+  line("kalamdb_otlp_export_requests_total", "counter", "Export requests the collector accepted.",
+       s.exported_requests);
+  line("kalamdb_otlp_failed_requests_total", "counter", "Failed export attempts (retries count).",
+       s.failed_requests);
+  line("kalamdb_otlp_dropped_traces_total", "counter",
+       "Traces dropped because the export queue was full.", s.dropped_queue_full);
+  line("kalamdb_otlp_dropped_spans_total", "counter",
+       "Spans dropped after failed exports or at shutdown.",
+       s.dropped_spans_export_failed + s.dropped_spans_shutdown);
+}
+
 std::string FindConfigPath(int argc, char** argv) {
   if (argc > 1) return argv[1];
   std::error_code ec;
@@ -182,7 +236,51 @@ int Main(int argc, char** argv) {
   api_options.cors.max_age = config.security.cors.max_age;
   api_options.version = KALAMDB_VERSION;
   api_options.build_date = KALAMDB_BUILD_DATE;
+
+  // Tracing: every /v1/api/* request into the in-memory store (and OTLP when enabled).
+  std::unique_ptr<trace::Tracer> tracer;
+  if (config.logging.traces.enabled) {
+    trace::TracerOptions tracer_options;
+    tracer_options.sample_ratio = config.logging.otlp.sample_ratio;
+    tracer_options.store_max_traces = static_cast<size_t>(config.logging.traces.max_traces);
+    tracer = std::make_unique<trace::Tracer>(tracer_options);
+  }
+  api_options.tracer = tracer.get();
+  api_options.service_name = config.logging.otlp.service_name;
+  api_options.host_name = HostName();
+
+  // OTLP export: the collector thread hands every stored trace to the exporter's queue.
+  const OtlpSection& otlp = config.logging.otlp;
+  std::unique_ptr<trace::OtlpExporter> exporter;
+  if (otlp.enabled && !tracer) {
+    log::Warn(
+        "logging.otlp.enabled is true but [logging.traces] enabled = false: nothing is exported");
+  } else if (otlp.enabled) {
+    auto transport = trace::MakeOtlpTransport(otlp.protocol, otlp.endpoint, otlp.timeout_ms);
+    if (!transport.ok())
+      return Fatal("logging.otlp.endpoint: " + std::string(transport.status().message()));
+    trace::OtlpResource resource;
+    resource.service_name = otlp.service_name;
+    resource.service_version = KALAMDB_VERSION;
+    resource.host_name = api_options.host_name;
+    resource.scope_version = KALAMDB_VERSION;
+    trace::ExporterOptions exporter_options;
+    exporter_options.max_queue_traces = static_cast<size_t>(otlp.max_queue_traces);
+    exporter_options.max_batch_spans = static_cast<size_t>(otlp.max_batch_spans);
+    exporter_options.schedule_delay_ms = otlp.schedule_delay_ms;
+    exporter = std::make_unique<trace::OtlpExporter>(std::move(transport).value(),
+                                                     std::move(resource), exporter_options);
+    tracer->AddConsumer([e = exporter.get()](const trace::TraceSnapshot& t) { e->Enqueue(t); });
+    log::Info("exporting traces over OTLP/" + otlp.protocol + " to " + otlp.endpoint);
+  }
+
+  storage::Store& store_ref = **store;
+  api_options.extra_metrics = [&store_ref, e = exporter.get()](std::string& out) {
+    AppendStoreMetrics(store_ref, out);
+    if (e != nullptr) AppendExporterMetrics(e->stats(), out);
+  };
   api::Api api(authenticator, engine, api_options);
+  if (tracer) tracer->Start();
 
   http::Options http_options;
   http_options.host = config.server.host;
@@ -230,6 +328,25 @@ int Main(int argc, char** argv) {
   }
   maintenance_cv.notify_all();
   maintenance.join();
+  if (tracer) {
+    tracer->Stop();
+    const trace::TracerStats stats = tracer->stats();
+    if (stats.dropped_queue_full > 0)
+      log::Warn("tracing: " + std::to_string(stats.dropped_queue_full) +
+                " traces were dropped because the collector queue was full");
+  }
+  if (exporter) {
+    exporter->Shutdown(2000);
+    const trace::ExporterStats s = exporter->stats();
+    const uint64_t dropped =
+        s.dropped_queue_full + s.dropped_spans_export_failed + s.dropped_spans_shutdown;
+    if (dropped > 0 || s.failed_requests > 0) {
+      log::Warn("OTLP export: " + std::to_string(s.exported_spans) + " spans exported, " +
+                std::to_string(s.dropped_queue_full) + " traces dropped (queue full), " +
+                std::to_string(s.dropped_spans_export_failed + s.dropped_spans_shutdown) +
+                " spans dropped (export failed or shutdown), last error: " + s.last_error);
+    }
+  }
   if (Status st = (*store)->Close(); !st.ok()) {
     log::Error("closing storage failed: " + st.ToString());
     return 1;

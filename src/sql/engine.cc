@@ -1,4 +1,7 @@
 // engine.cc: the statement loop: split, parse, authorise, dispatch, and error wording.
+#include <algorithm>
+#include <charconv>
+#include <optional>
 #include <string>
 
 #include "common/arena.h"
@@ -7,6 +10,7 @@
 #include "sql/parser.h"
 #include "sql/splitter.h"
 #include "sql/sql.h"
+#include "trace/trace.h"
 
 namespace kalamdb::sql {
 namespace {
@@ -22,6 +26,28 @@ std::string_view KindPrefix(ErrorCode code) {
       return "Invalid operation: ";
     default:
       return "";
+  }
+}
+
+// The `kind` attribute of a sql.statement span.
+const char* StatementTraceKind(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kInsert:
+      return "insert";
+    case StatementKind::kSelect:
+      return "select";
+    case StatementKind::kUpdate:
+      return "update";
+    case StatementKind::kDelete:
+      return "delete";
+    case StatementKind::kShowNamespaces:
+    case StatementKind::kShowTables:
+    case StatementKind::kDescribeTable:
+      return "show";
+    case StatementKind::kExecuteAsUser:
+      return "execute_as_user";
+    default:
+      return "ddl";
   }
 }
 
@@ -46,19 +72,36 @@ void SumDmlResults(std::vector<QueryResult>* results) {
       present[kind] = true;
     }
   }
-  static constexpr const char* kVerbs[4] = {"", "Inserted", "Updated", "Deleted"};
   for (size_t kind = 1; kind < 4; ++kind) {
     if (!present[kind] || totals[kind] == 0) continue;
     QueryResult sum;
     sum.dml = static_cast<QueryResult::Dml>(kind);
     sum.row_count = totals[kind];
-    sum.message = std::string(kVerbs[kind]) + " " + std::to_string(totals[kind]) + " row(s)";
     kept.push_back(std::move(sum));
   }
   *results = std::move(kept);
 }
 
 }  // namespace
+
+std::string_view DmlMessage(QueryResult::Dml dml, int64_t rows, char* buffer) {
+  static constexpr std::string_view kVerbs[4] = {"", "Inserted ", "Updated ", "Deleted "};
+  const std::string_view verb = kVerbs[static_cast<size_t>(dml)];
+  if (verb.empty()) return {};
+  char* p = std::copy(verb.begin(), verb.end(), buffer);
+  p = std::to_chars(p, buffer + 40, rows).ptr;
+  constexpr std::string_view kTail = " row(s)";
+  p = std::copy(kTail.begin(), kTail.end(), p);
+  return {buffer, static_cast<size_t>(p - buffer)};
+}
+
+std::optional<std::string> QueryResult::Message() const {
+  if (message) return message;
+  char buffer[48];
+  std::string_view text = DmlMessage(dml, row_count, buffer);
+  if (text.empty()) return std::nullopt;
+  return std::string(text);
+}
 
 Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits,
                UserDirectory* users)
@@ -67,27 +110,72 @@ Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits li
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
                                                  std::span<const Param> params,
                                                  std::string* failed_statement) {
+  trace::Span execute("sql.execute");
+  auto results = ExecuteTraced(session, sql, params, failed_statement);
+  if (execute.recording()) {
+    execute.SetAttribute("user_id", session.user_id);
+    execute.SetAttribute("namespace", session.default_namespace);
+    if (results.ok()) {
+      int64_t rows = 0;
+      for (const QueryResult& result : *results) rows += result.row_count;
+      execute.SetAttribute("rows", rows);
+    }
+    execute.SetStatus(results.status());
+  }
+  return results;
+}
+
+Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, std::string_view sql,
+                                                       std::span<const Param> params,
+                                                       std::string* failed_statement) {
   thread_local Arena arena;
+  trace::Span split("sql.split");
   arena.Reset();
   auto statements = SplitStatements(sql, arena);
+  split.SetStatus(statements.status());
+  split.End();
   if (!statements.ok()) return statements.status();
+  trace::SetCurrentAttribute("statement_count", statements->size());
   if (statements->empty()) return Status(ErrorCode::kEmptySql, "No SQL statements provided");
   if (!params.empty() && statements->size() > 1) {
     return Status(ErrorCode::kParamsWithBatch,
                   "Parameters not supported with multi-statement batches");
   }
-  // Parse everything first: a syntax error anywhere runs nothing.
+  // A single statement (the common case) is one sql.statement span holding its sql.parse.
+  // Several are all parsed first, so that a syntax error anywhere runs nothing: their
+  // sql.parse spans precede the sql.statement spans.
+  const bool single = statements->size() == 1;
+  std::optional<trace::Span> single_span;
+  if (single) single_span.emplace("sql.statement");
   std::vector<const Statement*> parsed;
   parsed.reserve(statements->size());
   for (const StatementText& text : *statements) {
+    trace::Span parse("sql.parse");
+    parse.SetAttribute("cache.hit", false);
+    parse.SetAttribute("sql.length", text.text.size());
     auto statement = Parse(text.text, arena);
-    if (!statement.ok()) return statement.status();
+    if (!statement.ok()) {
+      parse.SetStatus(statement.status());
+      return statement.status();
+    }
     parsed.push_back(*statement);
   }
   ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
   std::vector<QueryResult> results;
+  results.reserve(parsed.size());
   for (size_t i = 0; i < parsed.size(); ++i) {
+    std::optional<trace::Span> multi_span;
+    if (!single) multi_span.emplace("sql.statement");
+    trace::Span& span = single ? *single_span : *multi_span;
+    span.SetAttribute("kind", StatementTraceKind(parsed[i]->kind));
+    const size_t before = results.size();
     Status st = ExecuteStatement(context, *parsed[i], &results);
+    if (span.recording()) {
+      int64_t rows = 0;
+      for (size_t r = before; r < results.size(); ++r) rows += results[r].row_count;
+      span.SetAttribute("rows", rows);
+      span.SetStatus(st);
+    }
     if (!st.ok()) {
       if (!IsExecutionError(st.code())) return st;
       if (failed_statement != nullptr) failed_statement->assign((*statements)[i].text);

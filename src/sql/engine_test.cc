@@ -260,7 +260,7 @@ TEST_F(EngineTest, InsertTheBenchmarkWorkload) {
           .ok());
   auto one = Run(admin_, "INSERT INTO b.single (id, value) VALUES (1, 'v1')");
   ASSERT_TRUE(one.ok()) << one.status().ToString();
-  EXPECT_EQ((*one)[0].message, "Inserted 1 row(s)");
+  EXPECT_EQ((*one)[0].Message(), "Inserted 1 row(s)");
   EXPECT_EQ((*one)[0].row_count, 1);
   std::string hundred = "INSERT INTO b.single (id, value) VALUES ";
   for (int i = 2; i <= 101; ++i)
@@ -344,7 +344,7 @@ TEST_F(EngineTest, InsertWithParametersAndBatchedResults) {
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   ASSERT_EQ(batch->size(), 2u);  // SHOW NAMESPACES, then one summed INSERT entry
   EXPECT_TRUE((*batch)[0].has_rows);
-  EXPECT_EQ((*batch)[1].message, "Inserted 3 row(s)");
+  EXPECT_EQ((*batch)[1].Message(), "Inserted 3 row(s)");
   EXPECT_EQ((*batch)[1].row_count, 3);
 }
 
@@ -464,7 +464,7 @@ TEST_F(EngineTest, UpdateAndSoftDelete) {
   };
   std::string seq_before = q("SELECT _seq FROM d.t WHERE id = 2").rows[0][0];
   auto updated = q("UPDATE d.t SET v = upper(v), n = n * 10 WHERE n >= 2");
-  EXPECT_EQ(updated.message, "Updated 2 row(s)");
+  EXPECT_EQ(updated.Message(), "Updated 2 row(s)");
   EXPECT_EQ(updated.row_count, 2);
   auto rows = q("SELECT id, v, n FROM d.t");
   EXPECT_EQ(rows.rows,
@@ -474,7 +474,7 @@ TEST_F(EngineTest, UpdateAndSoftDelete) {
   EXPECT_EQ(q("UPDATE d.t SET n = 5 WHERE id = 42").row_count, 0);
 
   auto deleted = q("DELETE FROM d.t WHERE id = 2");
-  EXPECT_EQ(deleted.message, "Deleted 1 row(s)");
+  EXPECT_EQ(deleted.Message(), "Deleted 1 row(s)");
   EXPECT_EQ(q("SELECT COUNT(*) FROM d.t").rows[0][0], "\"2\"");
   // Soft delete: visible when the query asks about _deleted.
   auto tombstones = q("SELECT id FROM d.t WHERE _deleted = true");
@@ -495,9 +495,9 @@ TEST_F(EngineTest, UpdateAndSoftDelete) {
                    "DELETE FROM d.t WHERE id = 7");
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 3u);
-  EXPECT_EQ((*batch)[0].message, "Inserted 1 row(s)");
-  EXPECT_EQ((*batch)[1].message, "Updated 1 row(s)");
-  EXPECT_EQ((*batch)[2].message, "Deleted 1 row(s)");
+  EXPECT_EQ((*batch)[0].Message(), "Inserted 1 row(s)");
+  EXPECT_EQ((*batch)[1].Message(), "Updated 1 row(s)");
+  EXPECT_EQ((*batch)[2].Message(), "Deleted 1 row(s)");
 }
 
 TEST_F(EngineTest, ExecuteAsUser) {

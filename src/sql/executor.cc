@@ -60,6 +60,7 @@ Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableR
   std::string ns, name;
   KALAMDB_RETURN_IF_ERROR(ResolveTableName(context, ref, &ns, &name));
   if (ns == "system") return ResolveSystemTable(context, name);
+  if (context.snapshot == nullptr) context.snapshot = context.catalog.ThreadSnapshot();
   const catalog::TableDef* table = context.snapshot->FindTable(ns, name);
   if (table == nullptr) {
     return Status(ErrorCode::kNotFound, "Table '" + ns + "." + name + "' not found");
@@ -187,7 +188,8 @@ Status ExecuteAsUser(ExecContext& context, const ExecuteAsUserStmt& statement,
 
 Status ExecuteStatement(ExecContext& context, const Statement& statement,
                         std::vector<QueryResult>* results) {
-  context.snapshot = context.catalog.Snapshot();
+  // Each statement sees the catalog as it is when it first resolves a table (ResolveTable).
+  context.snapshot = nullptr;
   switch (statement.kind) {
     case StatementKind::kInsert:
       return ExecuteInsert(context, *statement.As<InsertStmt>(), results);

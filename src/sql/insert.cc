@@ -1,14 +1,20 @@
 // insert.cc: INSERT INTO t [(cols)] VALUES (...), ... (reference §4.7).
 //
-// Per statement: resolve the table, map the listed columns, then per row build one Value per
-// column (from the literal, the $n parameter, the column default, or NULL), check NOT NULL,
-// build the row key (table id, owner for USER tables, encoded primary key), reject primary
-// keys repeated within the statement or already stored, encode the row with a fresh _seq, and
-// write all rows in one WriteBatch: the statement is atomic.
+// Per statement, in phases that are each one span (docs/tracing.md): sql.plan resolves the
+// table and maps the listed columns; coerce_rows builds one Value per column and row (from the
+// literal, the $n parameter, the column default, or NULL) and checks NOT NULL; pk_check builds
+// the row keys (table id, owner for USER tables, encoded primary key) and rejects primary keys
+// repeated within the statement or already stored; row.encode encodes each row with a fresh
+// _seq into one WriteBatch; store.write applies it: the statement is atomic.
+#include <algorithm>
+#include <memory>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
+#include "common/arena.h"
 #include "common/clock.h"
 #include "common/snowflake.h"
 #include "sql/coerce.h"
@@ -17,6 +23,7 @@
 #include "storage/key_codec.h"
 #include "storage/row_codec.h"
 #include "storage/storage.h"
+#include "trace/trace.h"
 
 namespace kalamdb::sql {
 namespace {
@@ -196,18 +203,23 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
                      std::vector<QueryResult>* results) {
   if (statement.select != nullptr)
     return Status(ErrorCode::kInvalidSql, "INSERT ... SELECT is not supported yet");
+
+  // Plan: the table, and which table column each written position fills.
+  trace::Span plan("sql.plan");
   auto resolved = ResolveTable(context, statement.table);
   if (!resolved.ok()) return resolved.status();
   const catalog::TableDef& table = **resolved;
   KALAMDB_RETURN_IF_ERROR(CheckWriteAccess(context, table, "insert into"));
-
-  // Which table column each written position fills.
   const size_t column_count = table.columns.size();
-  std::vector<int> targets;
+  // Per-statement arrays live in the request arena: nothing to free on the way out.
+  Arena& arena = context.arena;
+  ArenaVector<int> targets(arena);
   if (statement.columns.empty()) {
+    targets.reserve(column_count);
     for (size_t i = 0; i < column_count; ++i) targets.push_back(static_cast<int>(i));
   } else {
-    std::vector<bool> seen(column_count, false);
+    bool* seen = arena.AllocateArray<bool>(column_count);
+    std::fill_n(seen, column_count, false);
     for (const Identifier& name : statement.columns) {
       if (name.name == "_seq" || name.name == "_deleted") {
         return Invalid("Cannot insert into system column '" + std::string(name.name) + "'");
@@ -222,110 +234,178 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
       targets.push_back(index);
     }
   }
-
-  std::vector<ColumnType> types;
-  types.reserve(column_count);
-  for (const auto& column : table.columns) types.push_back(column.type);
+  ColumnType* type_array = arena.AllocateArray<ColumnType>(column_count);
+  for (size_t i = 0; i < column_count; ++i) type_array[i] = table.columns[i].type;
+  const std::span<const ColumnType> types(type_array, column_count);
   const bool owned = table.type != catalog::TableType::kShared;
   const std::string_view owner =
       owned ? std::string_view(context.session.user_id) : std::string_view();
   const int64_t now = NowMicros();
+  const size_t row_count = statement.rows.size();
+  plan.End();
+  if (trace::CurrentTrace() != nullptr) {
+    thread_local std::string qualified;  // reused: no allocation per statement
+    qualified.assign(table.namespace_id).append(".").append(table.name);
+    trace::SetCurrentAttribute("table", qualified);
+  }
 
-  storage::WriteBatch batch;
-  std::unordered_set<std::string> keys;
-  std::vector<Value> values(column_count);
-  std::string key, row;
-  size_t row_number = 0;
-  for (std::span<Expr*> tuple : statement.rows) {
-    ++row_number;
-    if (tuple.size() != targets.size()) {
-      return Invalid("Row " + std::to_string(row_number) + " has " + std::to_string(tuple.size()) +
-                     " values but " + std::to_string(targets.size()) + " columns are listed");
-    }
-    std::vector<bool> given(column_count, false);
-    for (size_t k = 0; k < tuple.size(); ++k) {
-      const int index = targets[k];
-      const catalog::ColumnDef& column = table.columns[index];
-      given[index] = true;
-      if (const auto* call = tuple[k]->TryAs<FunctionCallExpr>()) {
-        DefaultValue::Kind kind = FunctionDefaultKind(call->name.name);
-        if (kind == DefaultValue::Kind::kNone || !call->args.empty()) {
-          return Status(ErrorCode::kInvalidSql,
-                        "Unsupported function in VALUES: " + std::string(call->name.name));
-        }
-        auto value = Generated(kind, column, context, now);
-        if (!value.ok()) return value.status();
-        values[index] = *value;
-        continue;
+  // 1. Coerce: one typed Value per column and row (literals, $n, defaults), NOT NULL checked.
+  Value* values = arena.AllocateArray<Value>(row_count * column_count);
+  std::uninitialized_default_construct_n(values, row_count * column_count);
+  {
+    trace::Span coerce("coerce_rows");
+    coerce.SetAttribute("rows", row_count);
+    coerce.SetAttribute("columns", column_count);
+    bool* given = arena.AllocateArray<bool>(column_count);
+    for (size_t r = 0; r < row_count; ++r) {
+      const size_t row_number = r + 1;
+      std::span<Expr*> tuple = statement.rows[r];
+      Value* row_values = values + r * column_count;
+      if (tuple.size() != targets.size()) {
+        return Invalid("Row " + std::to_string(row_number) + " has " +
+                       std::to_string(tuple.size()) + " values but " +
+                       std::to_string(targets.size()) + " columns are listed");
       }
-      auto constant = ExprConstant(context, *tuple[k]);
-      if (!constant.ok()) return constant.status();
-      auto value = Coerce(*constant, column.type, context.arena);
-      if (!value.ok()) {
-        return Status(ErrorCode::kConstraintViolation,
-                      "Unable to cast value " + ConstantText(*constant) + " for column '" +
-                          column.name + "' (row " + std::to_string(row_number) +
-                          "): " + std::string(value.status().message()));
-      }
-      values[index] = *value;
-    }
-    for (size_t index = 0; index < column_count; ++index) {
-      const catalog::ColumnDef& column = table.columns[index];
-      if (!given[index]) {
-        const DefaultValue& def = column.default_value;
-        if (def.kind == DefaultValue::Kind::kLiteral) {
-          auto value = Coerce(DefaultConstant(def.literal), column.type, context.arena);
+      std::fill_n(given, column_count, false);
+      for (size_t k = 0; k < tuple.size(); ++k) {
+        const int index = targets[k];
+        const catalog::ColumnDef& column = table.columns[index];
+        given[index] = true;
+        if (const auto* call = tuple[k]->TryAs<FunctionCallExpr>()) {
+          DefaultValue::Kind kind = FunctionDefaultKind(call->name.name);
+          if (kind == DefaultValue::Kind::kNone || !call->args.empty()) {
+            return Status(ErrorCode::kInvalidSql,
+                          "Unsupported function in VALUES: " + std::string(call->name.name));
+          }
+          auto value = Generated(kind, column, context, now);
           if (!value.ok()) return value.status();
-          values[index] = *value;
-        } else if (def.kind == DefaultValue::Kind::kNone) {
-          values[index] = Value::Null(column.type.type);
-        } else {
-          auto value = Generated(def.kind, column, context, now);
-          if (!value.ok()) return value.status();
-          values[index] = *value;
+          row_values[index] = *value;
+          continue;
+        }
+        auto constant = ExprConstant(context, *tuple[k]);
+        if (!constant.ok()) return constant.status();
+        auto value = Coerce(*constant, column.type, context.arena);
+        if (!value.ok()) {
+          return Status(ErrorCode::kConstraintViolation,
+                        "Unable to cast value " + ConstantText(*constant) + " for column '" +
+                            column.name + "' (row " + std::to_string(row_number) +
+                            "): " + std::string(value.status().message()));
+        }
+        row_values[index] = *value;
+      }
+      for (size_t index = 0; index < column_count; ++index) {
+        const catalog::ColumnDef& column = table.columns[index];
+        if (!given[index]) {
+          const DefaultValue& def = column.default_value;
+          if (def.kind == DefaultValue::Kind::kLiteral) {
+            auto value = Coerce(DefaultConstant(def.literal), column.type, context.arena);
+            if (!value.ok()) return value.status();
+            row_values[index] = *value;
+          } else if (def.kind == DefaultValue::Kind::kNone) {
+            row_values[index] = Value::Null(column.type.type);
+          } else {
+            auto value = Generated(def.kind, column, context, now);
+            if (!value.ok()) return value.status();
+            row_values[index] = *value;
+          }
+        }
+        if (row_values[index].is_null() && !column.nullable) {
+          return Status(ErrorCode::kConstraintViolation,
+                        "NOT NULL constraint violation: column '" + column.name +
+                            "' cannot be NULL (row " + std::to_string(row_number) + ")");
         }
       }
-      if (values[index].is_null() && !column.nullable) {
-        return Status(ErrorCode::kConstraintViolation, "NOT NULL constraint violation: column '" +
-                                                           column.name + "' cannot be NULL (row " +
-                                                           std::to_string(row_number) + ")");
-      }
     }
+  }
 
-    const int64_t seq = NextSnowflakeId();
-    key.clear();
-    if (table.primary_key >= 0) {
-      const Value& pk = values[table.primary_key];
-      KALAMDB_RETURN_IF_ERROR(storage::AppendRowKey(&key, table.id, owner, pk));
-      const std::string& pk_name = table.columns[table.primary_key].name;
-      if (!keys.insert(key).second) {
+  // 2. Keys: table id, owner, primary key (or a fresh sequence for STREAM tables); primary keys
+  // must be unique within the statement and not stored yet (soft-deleted rows may be replaced).
+  // Every row's _seq; STREAM keys need them now, other tables take them in row.encode.
+  int64_t* seqs = arena.AllocateArray<int64_t>(row_count);
+  thread_local std::string key_bytes;  // reused: no allocation in steady state
+  key_bytes.clear();
+  size_t* key_end = arena.AllocateArray<size_t>(row_count);
+  auto key_of = [&](size_t r) {
+    const size_t begin = r == 0 ? 0 : key_end[r - 1];
+    return std::string_view(key_bytes).substr(begin, key_end[r] - begin);
+  };
+  if (table.primary_key >= 0) {
+    trace::Span pk_check("pk_check");
+    pk_check.SetAttribute("rows", row_count);
+    const catalog::ColumnDef& pk_column = table.columns[table.primary_key];
+    for (size_t r = 0; r < row_count; ++r) {
+      const Value& pk = values[r * column_count + table.primary_key];
+      KALAMDB_RETURN_IF_ERROR(storage::AppendRowKey(&key_bytes, table.id, owner, pk));
+      key_end[r] = key_bytes.size();
+    }
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(row_count);
+    size_t lookups = 0;
+    for (size_t r = 0; r < row_count; ++r) {
+      const Value& pk = values[r * column_count + table.primary_key];
+      if (!seen.insert(key_of(r)).second) {
         return Status(ErrorCode::kAlreadyExists,
-                      "Primary key violation: value '" +
-                          ValueText(pk, table.columns[table.primary_key].type.scale) +
-                          "' appears multiple times in column '" + pk_name + "'");
+                      "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
+                          "' appears multiple times in column '" + pk_column.name + "'");
       }
-      auto stored = context.store.Get(storage::Family::kRows, key);
+      ++lookups;
+      auto stored = context.store.Get(storage::Family::kRows, key_of(r));
       if (!stored.ok()) return stored.status();
       if (stored->has_value()) {
         auto deleted = storage::PeekDeleted(**stored);
         if (!deleted.ok() || !*deleted) {
           return Status(ErrorCode::kAlreadyExists,
-                        "Primary key violation: value '" +
-                            ValueText(pk, table.columns[table.primary_key].type.scale) +
-                            "' already exists in column '" + pk_name + "'");
+                        "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
+                            "' already exists in column '" + pk_column.name + "'");
         }
       }
-    } else {
-      storage::AppendStreamKey(&key, table.id, owner, static_cast<uint64_t>(seq));
     }
-    row.clear();
-    KALAMDB_RETURN_IF_ERROR(storage::EncodeRow(types, values, seq, false, &row));
-    batch.Put(storage::Family::kRows, key, row);
+    pk_check.SetAttribute("lookups", lookups);
+  } else {
+    for (size_t r = 0; r < row_count; ++r) {
+      seqs[r] = NextSnowflakeId();
+      storage::AppendStreamKey(&key_bytes, table.id, owner, static_cast<uint64_t>(seqs[r]));
+      key_end[r] = key_bytes.size();
+    }
   }
-  KALAMDB_RETURN_IF_ERROR(context.store.Write(batch));
+
+  // 3. Encode every row into one batch: the statement is atomic. The batch and the row buffer
+  // are the thread's own, reused from statement to statement.
+  thread_local storage::WriteBatch batch;
+  batch.Clear();
+  {
+    trace::Span encode("row.encode");
+    thread_local std::string row;
+    if (row.capacity() > (1u << 20)) std::string().swap(row);
+    size_t bytes = 0;
+    const bool stream = table.primary_key < 0;
+    for (size_t r = 0; r < row_count; ++r) {
+      if (!stream) seqs[r] = NextSnowflakeId();
+      row.clear();
+      std::span<const Value> row_values(values + r * column_count, column_count);
+      KALAMDB_RETURN_IF_ERROR(storage::EncodeRow(types, row_values, seqs[r], false, &row));
+      bytes += row.size();
+      batch.Put(storage::Family::kRows, key_of(r), row);
+    }
+    encode.SetAttribute("rows", row_count);
+    encode.SetAttribute("bytes", bytes);
+  }
+
+  // 4. Write.
+  {
+    trace::Span write("store.write");
+    write.SetAttribute("rows", row_count);
+    Status st = context.store.Write(batch);
+    write.SetStatus(st);
+    // A huge statement's buffers are not worth keeping for the next one.
+    if (key_bytes.capacity() > (1u << 20)) {
+      std::string().swap(key_bytes);
+      batch = storage::WriteBatch();
+    }
+    KALAMDB_RETURN_IF_ERROR(st);
+  }
   QueryResult result;
-  result.row_count = static_cast<int64_t>(row_number);
-  result.message = "Inserted " + std::to_string(row_number) + " row(s)";
+  result.row_count = static_cast<int64_t>(row_count);
   result.dml = QueryResult::Dml::kInsert;
   results->push_back(std::move(result));
   return Status::OK();

@@ -6,6 +6,7 @@
 // Soft-deleted rows are skipped unless the query mentions _deleted.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -18,6 +19,7 @@
 #include "storage/key_codec.h"
 #include "storage/row_codec.h"
 #include "storage/storage.h"
+#include "trace/trace.h"
 
 namespace kalamdb::sql {
 namespace {
@@ -137,6 +139,17 @@ void AppendGroupKey(std::string* key, const Value& v) {
 
 Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const Evaluator& ev,
                     const Expr* where, bool include_deleted, const RowVisitor& visit) {
+  trace::Span span("scan");
+  int64_t scanned = 0, matched = 0;
+  struct Figures {  // attributes recorded on every way out
+    trace::Span& span;
+    const int64_t& scanned;
+    const int64_t& matched;
+    ~Figures() {
+      span.SetAttribute("rows_scanned", scanned);
+      span.SetAttribute("rows_matched", matched);
+    }
+  } figures{span, scanned, matched};
   std::vector<ColumnType> types;
   types.reserve(table.columns.size());
   for (const auto& c : table.columns) types.push_back(c.type);
@@ -151,6 +164,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
       table.type == catalog::TableType::kStream ? table.ttl_seconds * 1000000 : 0;
   const int64_t now_micros = ttl_micros > 0 ? NowMicros() : 0;
   auto visit_row = [&](std::string_view key, std::string_view bytes) -> bool {
+    ++scanned;
     failure = storage::DecodeRow(bytes, types, &view);
     if (!failure.ok()) return false;
     if (view.deleted && !include_deleted) return true;
@@ -167,6 +181,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
       }
       if (!*match) return true;
     }
+    ++matched;
     auto keep_going = visit(key, bytes, slots);
     if (!keep_going.ok()) {
       failure = keep_going.status();
@@ -176,6 +191,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
   };
 
   if (auto it = context.virtual_rows.find(&table); it != context.virtual_rows.end()) {
+    span.SetAttribute("index", "virtual");
     for (const std::string& bytes : it->second) {
       if (!visit_row({}, bytes)) break;
     }
@@ -200,6 +216,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
     if (constant.ok()) {
       auto pk = Coerce(*constant, table.columns[table.primary_key].type, context.arena);
       if (pk.ok() && !pk->is_null()) {
+        span.SetAttribute("index", "primary_key");
         std::string key;
         KALAMDB_RETURN_IF_ERROR(storage::AppendRowKey(&key, table.id, owner, *pk));
         auto stored = context.store.Get(storage::Family::kRows, key);
@@ -209,6 +226,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
       }
     }
   }
+  span.SetAttribute("index", owned ? "owner_prefix" : "table_prefix");
   const std::string prefix =
       owned ? storage::OwnerPrefix(table.id, owner) : storage::TablePrefix(table.id);
   KALAMDB_RETURN_IF_ERROR(context.store.ScanPrefix(storage::Family::kRows, prefix, visit_row));
@@ -217,6 +235,7 @@ Status ScanMatching(ExecContext& context, const catalog::TableDef& table, const 
 
 Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
                        std::vector<QueryResult>* results) {
+  std::optional<trace::Span> plan(std::in_place, "sql.plan");
   auto resolved = ResolveTable(context, statement.from);
   if (!resolved.ok()) return resolved.status();
   const catalog::TableDef& table = **resolved;
@@ -317,6 +336,9 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
     offset = *v;
   }
 
+  plan.reset();
+  if (trace::CurrentTrace() != nullptr) trace::SetCurrentAttribute("table", table.QualifiedName());
+
   // 3. Scan.
   std::vector<OutputRow> out_rows;
   std::map<std::string, Group> groups;  // ordered: deterministic group order
@@ -384,6 +406,8 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
 
   // 4. Groups become rows.
   if (grouped) {
+    trace::Span aggregate("aggregate");
+    aggregate.SetAttribute("groups", groups.size());
     if (groups.empty() && statement.group_by.empty()) {
       Group empty;  // an aggregate over no rows still yields one row
       empty.representative.assign(slot_count, Value());
@@ -425,6 +449,8 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
 
   // 5. Sort, offset, limit.
   if (!statement.order_by.empty()) {
+    trace::Span sort("sort");
+    sort.SetAttribute("rows", out_rows.size());
     std::stable_sort(out_rows.begin(), out_rows.end(), [&](const OutputRow& a, const OutputRow& b) {
       for (size_t k = 0; k < statement.order_by.size(); ++k) {
         int c = CompareValues(a.sort_keys[k], b.sort_keys[k]);
@@ -441,6 +467,7 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
   }
 
   // 6. Result.
+  trace::Span encode("json.encode");
   QueryResult result;
   result.has_rows = true;
   for (size_t c = 0; c < columns.size(); ++c) {
@@ -467,6 +494,7 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
     result.rows.push_back(std::move(cells));
   }
   result.row_count = static_cast<int64_t>(result.rows.size());
+  encode.SetAttribute("rows", result.row_count);
   results->push_back(std::move(result));
   return Status::OK();
 }

@@ -53,10 +53,20 @@ struct QueryResult {
   // Cells already encoded as JSON values (BIGINT as strings, TIMESTAMP as integer micros).
   std::vector<std::vector<std::string>> rows;
   int64_t row_count = 0;
+  // Set for DDL and other non-DML statements. DML results leave it unset: their message
+  // ("Inserted 3 row(s)") follows from dml and row_count (Message(), DmlMessage()), so the
+  // response writer formats it without an allocation on the INSERT path.
   std::optional<std::string> message;
+
+  // `message`, or the DML message; nullopt when there is neither.
+  std::optional<std::string> Message() const;
   // The effective user when it differs from the caller (EXECUTE AS USER); empty otherwise.
   std::string as_user;
 };
+
+// "Inserted 3 row(s)", "Updated 1 row(s)", "Deleted 0 row(s)" into `buffer` (at least 48
+// bytes); returns the written text. Empty for Dml::kNone.
+std::string_view DmlMessage(QueryResult::Dml dml, int64_t rows, char* buffer);
 
 // Who runs the statements.
 struct Session {
@@ -110,6 +120,11 @@ class Engine {
                                            std::string* failed_statement = nullptr);
 
  private:
+  // Execute() inside its sql.execute span.
+  Result<std::vector<QueryResult>> ExecuteTraced(const Session& session, std::string_view sql,
+                                                 std::span<const Param> params,
+                                                 std::string* failed_statement);
+
   catalog::Catalog& catalog_;
   storage::Store& store_;
   const EngineLimits limits_;

@@ -42,6 +42,7 @@ Result<const catalog::TableDef*> ResolveSystemTable(ExecContext& context, std::s
   table.name = std::string(name);
   std::vector<std::vector<Value>> rows;
   Arena& arena = context.arena;
+  if (context.snapshot == nullptr) context.snapshot = context.catalog.ThreadSnapshot();
   auto snapshot = context.snapshot;
   if (name == "users") {
     if (context.users == nullptr)

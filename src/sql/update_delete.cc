@@ -10,6 +10,7 @@
 #include "sql/executor.h"
 #include "storage/row_codec.h"
 #include "storage/storage.h"
+#include "trace/trace.h"
 
 namespace kalamdb::sql {
 namespace {
@@ -45,8 +46,6 @@ QueryResult DmlResult(QueryResult::Dml kind, int64_t count) {
   QueryResult result;
   result.dml = kind;
   result.row_count = count;
-  result.message = std::string(kind == QueryResult::Dml::kUpdate ? "Updated " : "Deleted ") +
-                   std::to_string(count) + " row(s)";
   return result;
 }
 
@@ -118,7 +117,11 @@ Status ExecuteUpdate(ExecContext& context, const UpdateStmt& statement,
         return true;
       });
   KALAMDB_RETURN_IF_ERROR(st);
-  if (batch.size() > 0) KALAMDB_RETURN_IF_ERROR(context.store.Write(batch));
+  if (batch.size() > 0) {
+    trace::Span write("store.write");
+    write.SetAttribute("rows", batch.size());
+    KALAMDB_RETURN_IF_ERROR(context.store.Write(batch));
+  }
   results->push_back(DmlResult(QueryResult::Dml::kUpdate, updated));
   return Status::OK();
 }
@@ -154,7 +157,11 @@ Status ExecuteDelete(ExecContext& context, const DeleteStmt& statement,
                      return true;
                    });
   KALAMDB_RETURN_IF_ERROR(st);
-  if (batch.size() > 0) KALAMDB_RETURN_IF_ERROR(context.store.Write(batch));
+  if (batch.size() > 0) {
+    trace::Span write("store.write");
+    write.SetAttribute("rows", batch.size());
+    KALAMDB_RETURN_IF_ERROR(context.store.Write(batch));
+  }
   results->push_back(DmlResult(QueryResult::Dml::kDelete, deleted));
   return Status::OK();
 }

@@ -36,12 +36,16 @@ struct Options {
 
 enum class Family { kMeta = 0, kRows = 1 };
 
-// One atomic group of puts and deletes. Reusable after Clear().
+// One atomic group of puts and deletes. Keys and values are copied into one buffer, so a
+// batch reused after Clear() allocates nothing once it has grown to its working size.
 class WriteBatch {
  public:
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
-  void Clear() { ops_.clear(); }
+  void Clear() {
+    ops_.clear();
+    data_.clear();
+  }
   size_t size() const { return ops_.size(); }
 
  private:
@@ -49,10 +53,31 @@ class WriteBatch {
   struct Op {
     Family family;
     bool is_delete;
-    std::string key;
-    std::string value;
+    uint32_t key_size;
+    uint32_t value_size;
+    size_t offset;  // key, then value, in data_
   };
+  std::string_view KeyOf(const Op& op) const { return {data_.data() + op.offset, op.key_size}; }
+  std::string_view ValueOf(const Op& op) const {
+    return {data_.data() + op.offset + op.key_size, op.value_size};
+  }
   std::vector<Op> ops_;
+  std::string data_;
+};
+
+// Write counters since Open() and a few RocksDB health figures (for /metrics).
+struct StoreStats {
+  uint64_t writes = 0;              // Write() calls
+  uint64_t write_ops = 0;           // puts and deletes in them
+  uint64_t write_bytes = 0;         // WriteBatch data bytes
+  uint64_t delayed_write_rate = 0;  // bytes/s while RocksDB slows writes down; 0 otherwise
+  bool write_stopped = false;
+  uint64_t stall_stops = 0;      // write stops in the rows family since open
+  uint64_t stall_slowdowns = 0;  // write slowdowns in the rows family since open
+  uint64_t memtable_bytes = 0;
+  uint64_t estimated_rows = 0;  // estimated keys in the rows family
+  uint64_t running_flushes = 0;
+  uint64_t running_compactions = 0;
 };
 
 class Store {
@@ -74,8 +99,11 @@ class Store {
   // Deletes every key in [begin, end) of `family` (one range tombstone; O(1) whatever the
   // range holds). Honours Options::sync_writes like Put.
   Status DeleteRange(Family family, std::string_view begin, std::string_view end);
-  // Applies every op of `batch` atomically, or none.
+  // Applies every op of `batch` atomically, or none. Traced as span `rocksdb.batch`
+  // (op_count, bytes, sync).
   Status Write(const WriteBatch& batch);
+  // Counters and RocksDB properties; cheap enough for a metrics scrape.
+  StoreStats Stats() const;
   // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it
   // returns false. The views are valid only during the call.
   Status ScanPrefix(Family family, std::string_view prefix,

@@ -5,11 +5,15 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 
 #include "storage/storage.h"
+#include "trace/trace.h"
 
 namespace kalamdb::storage {
 namespace {
@@ -27,11 +31,15 @@ rocksdb::Slice ToSlice(std::string_view v) { return rocksdb::Slice(v.data(), v.s
 }  // namespace
 
 void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
-  ops_.push_back(Op{family, false, std::string(key), std::string(value)});
+  ops_.push_back(Op{family, false, static_cast<uint32_t>(key.size()),
+                    static_cast<uint32_t>(value.size()), data_.size()});
+  data_.append(key);
+  data_.append(value);
 }
 
 void WriteBatch::Delete(Family family, std::string_view key) {
-  ops_.push_back(Op{family, true, std::string(key), std::string()});
+  ops_.push_back(Op{family, true, static_cast<uint32_t>(key.size()), 0, data_.size()});
+  data_.append(key);
 }
 
 struct Store::Impl {
@@ -46,6 +54,10 @@ struct Store::Impl {
     return family == Family::kMeta ? meta_write_options : write_options;
   }
   rocksdb::ReadOptions read_options;
+  // Counters for Stats(); relaxed: they are figures, not synchronisation.
+  std::atomic<uint64_t> writes{0};
+  std::atomic<uint64_t> write_ops{0};
+  std::atomic<uint64_t> write_bytes{0};
 };
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -132,19 +144,66 @@ Status Store::DeleteRange(Family family, std::string_view begin, std::string_vie
 }
 
 Status Store::Write(const WriteBatch& batch) {
+  trace::Span span("rocksdb.batch");  // covers the close guard too: it is part of the write
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
-  rocksdb::WriteBatch wb;
+  // One RocksDB batch per thread, cleared and reused: its buffer stays allocated.
+  thread_local rocksdb::WriteBatch wb;
+  wb.Clear();
   bool touches_meta = false;
   for (const auto& op : batch.ops_) {
     touches_meta |= op.family == Family::kMeta;
     auto* cf = impl_->families[static_cast<size_t>(op.family) + 1];
-    rocksdb::Status s = op.is_delete ? wb.Delete(cf, ToSlice(op.key))
-                                     : wb.Put(cf, ToSlice(op.key), ToSlice(op.value));
+    rocksdb::Status s = op.is_delete
+                            ? wb.Delete(cf, ToSlice(batch.KeyOf(op)))
+                            : wb.Put(cf, ToSlice(batch.KeyOf(op)), ToSlice(batch.ValueOf(op)));
     if (!s.ok()) return FromRocks(s, "batch");
   }
   const auto& write_options = touches_meta ? impl_->meta_write_options : impl_->write_options;
-  return FromRocks(impl_->db->Write(write_options, &wb), "write");
+  const size_t bytes = wb.GetDataSize();
+  span.SetAttribute("op_count", batch.ops_.size());
+  span.SetAttribute("bytes", bytes);
+  span.SetAttribute("sync", write_options.sync);
+  Status st = FromRocks(impl_->db->Write(write_options, &wb), "write");
+  if (bytes > (1u << 20)) wb = rocksdb::WriteBatch();  // do not keep a huge buffer around
+  span.SetStatus(st);
+  impl_->writes.fetch_add(1, std::memory_order_relaxed);
+  impl_->write_ops.fetch_add(batch.ops_.size(), std::memory_order_relaxed);
+  impl_->write_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  return st;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats stats;
+  stats.writes = impl_->writes.load(std::memory_order_relaxed);
+  stats.write_ops = impl_->write_ops.load(std::memory_order_relaxed);
+  stats.write_bytes = impl_->write_bytes.load(std::memory_order_relaxed);
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return stats;
+  auto* rows = impl_->families[static_cast<size_t>(Family::kRows) + 1];
+  uint64_t value = 0;
+  if (impl_->db->GetIntProperty("rocksdb.actual-delayed-write-rate", &value))
+    stats.delayed_write_rate = value;
+  if (impl_->db->GetIntProperty("rocksdb.is-write-stopped", &value))
+    stats.write_stopped = value != 0;
+  if (impl_->db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &value))
+    stats.memtable_bytes = value;
+  if (impl_->db->GetIntProperty(rows, "rocksdb.estimate-num-keys", &value))
+    stats.estimated_rows = value;
+  if (impl_->db->GetAggregatedIntProperty("rocksdb.num-running-compactions", &value))
+    stats.running_compactions = value;
+  if (impl_->db->GetAggregatedIntProperty("rocksdb.num-running-flushes", &value))
+    stats.running_flushes = value;
+  std::map<std::string, std::string> cf_stats;
+  if (impl_->db->GetMapProperty(rows, "rocksdb.cfstats", &cf_stats)) {
+    auto number = [&](const char* key) -> uint64_t {
+      auto it = cf_stats.find(key);
+      return it == cf_stats.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
+    };
+    stats.stall_stops = number("io_stalls.total_stop");
+    stats.stall_slowdowns = number("io_stalls.total_slowdown");
+  }
+  return stats;
 }
 
 Status Store::ScanPrefix(

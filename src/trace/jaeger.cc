@@ -82,6 +82,10 @@ void WriteSpan(JsonWriter& w, const Trace& trace, const SpanRecord& s, const std
   w.Key("startTime").Int(Micros(s.start_ns));
   int64_t end_ns = s.end_ns != 0 ? s.end_ns : s.start_ns;
   w.Key("duration").Int(Micros(end_ns - s.start_ns));
+  if (options.nanos) {
+    w.Key("startTimeUnixNano").Int(s.start_ns);
+    w.Key("durationNanos").Int(end_ns - s.start_ns);
+  }
 
   w.Key("tags").BeginArray();
   if (!options.scope_name.empty()) StringTag(w, "otel.scope.name", options.scope_name);
@@ -111,6 +115,7 @@ void WriteSpan(JsonWriter& w, const Trace& trace, const SpanRecord& s, const std
     if (e.span != index) continue;
     w.BeginObject();
     w.Key("timestamp").Int(Micros(e.time_ns));
+    if (options.nanos) w.Key("timestampUnixNano").Int(e.time_ns);
     w.Key("fields").BeginArray();
     StringTag(w, "event", e.name);
     for (uint32_t i = 0; i < e.field_count; ++i) {

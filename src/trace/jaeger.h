@@ -27,6 +27,10 @@ struct JaegerOptions {
   // Instrumentation scope; empty name or version emits no tag.
   std::string scope_name = "kalamdb-server";
   std::string scope_version;
+  // Not Jaeger: also write each span's exact "startTimeUnixNano" and "durationNanos" (and each
+  // log's "timestampUnixNano"), since whole microseconds hide sub-microsecond spans. Readers
+  // that only know Jaeger ignore them.
+  bool nanos = false;
 };
 
 // Writes one trace object {"traceID","spans","processes","warnings"} as the next value of `w`.

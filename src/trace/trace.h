@@ -72,6 +72,16 @@ uint64_t RandomNonZero64();
 // Nanoseconds since the Unix epoch (system clock).
 int64_t WallNanos();
 
+// A fast monotonic tick counter for span times: the CPU's invariant time-stamp counter on
+// x86-64 (about 8 ns to read, against 25-45 ns for clock_gettime), CLOCK_MONOTONIC
+// nanoseconds elsewhere. A Trace converts ticks to Unix nanoseconds with one wall-clock anchor
+// taken when it begins and the process-wide rate below.
+uint64_t ReadTicks();
+// Nanoseconds per tick, measured against the system clock: first over ~2 ms on first use, then
+// refined by every RecalibrateTicks() call (the collector calls it), converging as time passes.
+double NanosPerTick();
+void RecalibrateTicks();
+
 // ---------------------------------------------------------------------------------------------
 // W3C Trace Context (https://www.w3.org/TR/trace-context/), version 00 only.
 
@@ -160,6 +170,10 @@ inline constexpr int kMaxAttributes = 8;  // per span; further attributes are co
 inline constexpr int32_t kNoSpan = -1;
 
 struct SpanRecord {
+  // User-provided on purpose: value-initialisation (vector::emplace_back()) then runs only the
+  // member initialisers below and leaves `attrs` unwritten, instead of zeroing the record.
+  SpanRecord() {}  // NOLINT(modernize-use-equals-default)
+
   const char* name = nullptr;
   SpanId id;
   // Index of the parent in Trace::spans(), or kNoSpan for a root (whose parent, if any, is the
@@ -212,6 +226,12 @@ class Trace {
   // Forgets every record and id. Keeps all capacity: steady-state reuse allocates nothing.
   void Reset();
 
+  // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
+  int64_t Now() const {
+    return anchor_ns_ +
+           static_cast<int64_t>(static_cast<double>(ReadTicks() - anchor_ticks_) * ns_per_tick_);
+  }
+
   const TraceId& trace_id() const { return trace_id_; }
   const SpanId& remote_parent() const { return remote_parent_; }
   bool sampled() const { return sampled_; }
@@ -250,9 +270,14 @@ class Trace {
   size_t arena_capacity() const { return arena_.capacity(); }
 
  private:
-  AttrRecord Store(const char* key, const Value& value);
+  void Store(AttrRecord& slot, const char* key, const Value& value);
+
+  void Anchor();
 
   size_t max_spans_;
+  uint64_t anchor_ticks_ = 0;
+  int64_t anchor_ns_ = 0;
+  double ns_per_tick_ = 1.0;
   TraceId trace_id_;
   SpanId remote_parent_;
   bool sampled_ = false;
@@ -271,6 +296,13 @@ inline constinit thread_local Trace* tls_trace = nullptr;
 
 // The trace installed on this thread, or nullptr.
 inline Trace* CurrentTrace() { return internal::tls_trace; }
+
+// Sets (or replaces) an attribute of the calling thread's current span; no-op without one.
+inline void SetCurrentAttribute(const char* key, const Value& value) {
+  Trace* t = internal::tls_trace;
+  if (t != nullptr && t->current() != kNoSpan) [[unlikely]]
+    t->SetAttribute(t->current(), key, value);
+}
 
 // Installs `trace` as the calling thread's current trace for this object's lifetime, if the
 // trace is sampled; otherwise installs none (so Spans record nothing). Restores the previous
@@ -299,6 +331,13 @@ class Span {
     Trace* t = internal::tls_trace;
     if (t != nullptr) [[unlikely]]
       Open(t, name, kind);
+  }
+  // A span that started earlier, at `start_ns` (Unix nanoseconds): a request root whose first
+  // byte arrived before the handler ran.
+  Span(const char* name, SpanKind kind, int64_t start_ns) {
+    Trace* t = internal::tls_trace;
+    if (t != nullptr) [[unlikely]]
+      Open(t, name, kind, start_ns);
   }
   ~Span() {
     if (trace_ != nullptr) End();
@@ -329,9 +368,11 @@ class Span {
   void AddEvent(const char* name, std::initializer_list<Field> fields = {});
   // Ends the span now; later calls (and the destructor) do nothing.
   void End();
+  // This span's id (invalid when not recording).
+  SpanId id() const { return trace_ != nullptr ? trace_->spans()[index_].id : SpanId{}; }
 
  private:
-  void Open(Trace* trace, const char* name, SpanKind kind);
+  void Open(Trace* trace, const char* name, SpanKind kind, int64_t start_ns = 0);
   Trace* trace_ = nullptr;
   int32_t index_ = kNoSpan;
 };

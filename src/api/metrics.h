@@ -1,0 +1,73 @@
+// metrics.h (internal to src/api): counters and latency histograms for GET /metrics.
+//
+// Everything on the request path is a relaxed atomic increment into fixed arrays: no lock, no
+// allocation. Span histograms are fed by the tracer's collector thread, keyed by the span
+// name's address (names are string literals), under a mutex the request path never takes.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "trace/tracer.h"
+
+namespace kalamdb::api {
+
+// Cumulative histogram of durations with fixed bounds (seconds in the exposition).
+class Histogram {
+ public:
+  // Upper bounds in microseconds; the last bucket is +Inf.
+  static constexpr std::array<int64_t, 16> kBoundsMicros = {
+      10,   25,    50,    100,   250,    500,    1000,    2500,
+      5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
+
+  void Observe(int64_t nanos);
+  // Writes the _bucket, _sum and _count lines of `name` with `labels` ("route=\"/x\"", may be
+  // empty).
+  void Write(std::string& out, std::string_view name, std::string_view labels) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBoundsMicros.size() + 1> buckets_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_nanos_{0};
+};
+
+class Metrics {
+ public:
+  // Statuses counted individually; others count as "other".
+  static constexpr std::array<int, 18> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405, 408,
+                                                    409, 413, 415, 428, 429, 431, 500, 501, 503};
+  static constexpr size_t kMaxRoutes = 24;
+
+  // `route` < kMaxRoutes (the last index is for unknown paths); `route_name` must outlive this.
+  void CountRequest(size_t route, std::string_view route_name, int status, int64_t nanos);
+  void CountRows(int64_t inserted, int64_t updated, int64_t deleted);
+  // Collector-thread consumer: one observation per span.
+  void ObserveTrace(const trace::Trace& trace);
+
+  // The Prometheus text exposition (version 0.0.4) of everything above.
+  void Write(std::string& out) const;
+
+ private:
+  struct Route {
+    std::atomic<const char*> name{nullptr};
+    std::array<std::atomic<uint64_t>, kStatuses.size() + 1> by_status{};
+    Histogram latency;
+  };
+  std::array<Route, kMaxRoutes> routes_;
+  std::atomic<uint64_t> rows_inserted_{0};
+  std::atomic<uint64_t> rows_updated_{0};
+  std::atomic<uint64_t> rows_deleted_{0};
+
+  mutable std::mutex spans_mu_;
+  std::map<std::string, Histogram> spans_;  // guarded by spans_mu_ (map nodes never move)
+  std::map<const char*, Histogram*> span_by_pointer_;  // guarded by spans_mu_
+};
+
+}  // namespace kalamdb::api

@@ -1,0 +1,252 @@
+#include "trace/tracer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+namespace kalamdb::trace {
+
+// ---------------------------------------------------------------------------------------------
+// TraceStore
+
+TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
+  ring_.reserve(std::min<size_t>(capacity, 1024));
+}
+
+void TraceStore::Add(TraceSnapshot trace) {
+  if (capacity_ == 0 || trace == nullptr) return;
+  TraceSnapshot evicted;  // destroyed outside the lock
+  std::lock_guard lock(mu_);
+  if (ring_.size() < capacity_) {
+    ring_.push_back(std::move(trace));
+    return;
+  }
+  evicted = std::move(ring_[next_]);
+  ring_[next_] = std::move(trace);
+  next_ = (next_ + 1) % capacity_;
+}
+
+namespace {
+
+// The span a query's filters apply to: the first span named `operation`, or the root.
+const SpanRecord* MatchingSpan(const Trace& trace, const std::string& operation) {
+  const auto& spans = trace.spans();
+  if (spans.empty()) return nullptr;
+  if (operation.empty()) return &spans.front();
+  for (const SpanRecord& s : spans) {
+    if (s.name != nullptr && operation == s.name) return &s;
+  }
+  return nullptr;
+}
+
+bool Matches(const Trace& trace, const TraceStore::Query& q) {
+  const SpanRecord* s = MatchingSpan(trace, q.operation);
+  if (s == nullptr) return false;
+  const int64_t start_us = s->start_ns / 1000;
+  const int64_t duration = std::max<int64_t>(0, s->end_ns - s->start_ns);
+  if (q.start_us != 0 && start_us < q.start_us) return false;
+  if (q.end_us != 0 && start_us > q.end_us) return false;
+  if (duration < q.min_duration_ns) return false;
+  if (q.max_duration_ns != 0 && duration > q.max_duration_ns) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
+  std::vector<TraceSnapshot> out;
+  if (query.limit == 0) return out;
+  std::lock_guard lock(mu_);
+  const size_t n = ring_.size();
+  // Newest first: the slot before next_ (or the last one while the ring is filling).
+  for (size_t i = 0; i < n && out.size() < query.limit; ++i) {
+    size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
+    if (Matches(*ring_[slot], query)) out.push_back(ring_[slot]);
+  }
+  return out;
+}
+
+TraceSnapshot TraceStore::Get(const TraceId& id) const {
+  std::lock_guard lock(mu_);
+  const size_t n = ring_.size();
+  for (size_t i = 0; i < n; ++i) {
+    size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
+    if (ring_[slot]->trace_id() == id) return ring_[slot];
+  }
+  return nullptr;
+}
+
+std::vector<std::string> TraceStore::Operations() const {
+  // Names are string literals: collect distinct pointers first, then strings.
+  std::set<const char*> names;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& trace : ring_) {
+      for (const SpanRecord& s : trace->spans()) names.insert(s.name);
+    }
+  }
+  std::set<std::string> sorted;
+  for (const char* name : names) {
+    if (name != nullptr) sorted.insert(name);
+  }
+  return {sorted.begin(), sorted.end()};
+}
+
+size_t TraceStore::size() const {
+  std::lock_guard lock(mu_);
+  return ring_.size();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tracer
+
+Tracer::Tracer(TracerOptions options)
+    : options_(options),
+      sampler_(options.sample_ratio),
+      sink_(std::max<size_t>(1, options.queue_traces)),
+      store_(options.store_max_traces) {}
+
+Tracer::~Tracer() { Stop(); }
+
+void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer) {
+  consumers_.push_back(std::move(consumer));
+}
+
+void Tracer::Start() {
+  if (!options_.enabled || thread_.joinable()) return;
+  running_.store(true, std::memory_order_release);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Tracer::Stop() {
+  {
+    std::lock_guard lock(run_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  running_.store(false, std::memory_order_release);
+}
+
+std::unique_ptr<Trace> Tracer::Begin(std::string_view traceparent) {
+  if (!options_.enabled) return nullptr;
+  std::unique_ptr<Trace> trace;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      trace = std::move(pool_.back());
+      pool_.pop_back();
+    }
+  }
+  if (trace == nullptr) trace = std::make_unique<Trace>();
+  trace->Begin(traceparent, &sampler_);
+  return trace;
+}
+
+void Tracer::Finish(std::unique_ptr<Trace> trace) {
+  if (trace == nullptr) return;
+  if (!trace->sampled() || !running_.load(std::memory_order_acquire)) {
+    Recycle(std::move(trace));
+    return;
+  }
+  sink_.TrySubmit(std::move(trace));
+}
+
+void Tracer::Recycle(std::unique_ptr<Trace> trace) {
+  // A trace that grew far past the default (a huge request) is not worth keeping.
+  if (trace->span_capacity() > 1024) return;
+  trace->Reset();
+  std::lock_guard lock(pool_mu_);
+  // Enough for every in-flight request plus a queue's worth in transit; beyond that, free.
+  if (pool_.size() < 256) pool_.push_back(std::move(trace));
+}
+
+void Tracer::Flush() {
+  if (!running_.load(std::memory_order_acquire)) return;
+  std::unique_lock lock(run_mu_);
+  if (stopping_) return;
+  const uint64_t want = ++flush_request_;
+  run_cv_.notify_all();
+  run_cv_.wait(lock, [&] { return flush_done_ >= want || stopping_; });
+}
+
+void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
+  for (auto& trace : batch) {
+    // An exact-size copy: the request-side trace keeps its large reserved capacity.
+    TraceSnapshot snapshot = std::make_shared<const Trace>(*trace);
+    Recycle(std::move(trace));
+    for (const auto& consumer : consumers_) consumer(snapshot);
+    store_.Add(std::move(snapshot));
+    collected_.fetch_add(1, std::memory_order_relaxed);
+  }
+  batch.clear();
+}
+
+void Tracer::Run() {
+  std::vector<std::unique_ptr<Trace>> batch;
+  batch.reserve(1024);
+  const auto interval = std::chrono::milliseconds(std::max(1, options_.collect_interval_ms));
+  std::unique_lock lock(run_mu_);
+  for (;;) {
+    run_cv_.wait_for(lock, interval, [&] { return stopping_ || flush_request_ > flush_done_; });
+    const bool stop = stopping_;
+    const uint64_t request = flush_request_;
+    lock.unlock();
+    RecalibrateTicks();
+    while (sink_.Drain(batch, 1024) > 0) Collect(batch);
+    lock.lock();
+    flush_done_ = request;
+    run_cv_.notify_all();
+    if (stop) return;
+  }
+}
+
+TracerStats Tracer::stats() const {
+  TracerStats s;
+  s.finished = sink_.accepted();
+  s.dropped_queue_full = sink_.dropped();
+  s.collected = collected_.load(std::memory_order_relaxed);
+  s.queue_depth = static_cast<size_t>(s.finished - std::min(s.finished, s.collected));
+  s.stored = store_.size();
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::optional<int64_t> ParseDurationNs(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
+    ++unit_at;
+  }
+  if (unit_at == 0) return std::nullopt;
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
+  if (ec != std::errc() || end != text.data() + unit_at) return std::nullopt;
+  std::string_view unit = text.substr(unit_at);
+  double scale = 0;
+  if (unit == "ns") {
+    scale = 1;
+  } else if (unit == "us" || unit == "\xC2\xB5s") {
+    scale = 1e3;
+  } else if (unit == "ms") {
+    scale = 1e6;
+  } else if (unit == "s") {
+    scale = 1e9;
+  } else if (unit == "m") {
+    scale = 60e9;
+  } else if (unit == "h") {
+    scale = 3600e9;
+  } else {
+    return std::nullopt;
+  }
+  double ns = number * scale;
+  if (ns > 9.2e18) return std::nullopt;
+  return static_cast<int64_t>(ns);
+}
+
+}  // namespace kalamdb::trace

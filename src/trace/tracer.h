@@ -1,0 +1,148 @@
+// tracer.h: the server's tracing runtime: where request traces come from and where they go.
+//
+// A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
+// state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
+// is O(1) and never waits: a sampled trace goes into a bounded TraceSink (full: the whole trace
+// is dropped and counted), an unsampled one straight back to the pool.
+//
+// A collector thread drains the sink every `collect_interval_ms`: it copies each trace into an
+// exact-size immutable snapshot (shared_ptr<const Trace>), keeps the snapshot in the TraceStore
+// (the last `store_max_traces` traces, served by /v1/api/traces), passes it to the consumers
+// (the OTLP exporter, span metrics), and returns the request-side Trace to the pool.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "trace/trace.h"
+
+namespace kalamdb::trace {
+
+using TraceSnapshot = std::shared_ptr<const Trace>;
+
+// The last N finished traces, newest last. Queries copy shared_ptrs under a mutex and never
+// hold it while rendering.
+class TraceStore {
+ public:
+  explicit TraceStore(size_t capacity);
+
+  void Add(TraceSnapshot trace);
+
+  struct Query {
+    // A trace matches when one of its spans has this name (empty: any trace).
+    std::string operation;
+    // Unix microseconds; the matching span (or the root) must start in [start_us, end_us].
+    // 0 = unbounded.
+    int64_t start_us = 0;
+    int64_t end_us = 0;
+    // Nanoseconds; the matching span (or the root) lasts at least this long.
+    int64_t min_duration_ns = 0;
+    int64_t max_duration_ns = 0;  // 0 = unbounded
+    // Most recent first, at most this many. Default: 20.
+    size_t limit = 20;
+  };
+  // Matching traces, most recent first.
+  std::vector<TraceSnapshot> Find(const Query& query) const;
+  // The trace with this id (the most recent one when several share it), or null.
+  TraceSnapshot Get(const TraceId& id) const;
+  // Every span name seen in stored traces, sorted.
+  std::vector<std::string> Operations() const;
+
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::vector<TraceSnapshot> ring_;  // guarded by mu_; ring once full
+  size_t next_ = 0;                  // guarded by mu_: the slot the next Add overwrites
+};
+
+struct TracerOptions {
+  // Record traces at all. false: Begin() returns null and nothing is recorded. Default: true.
+  bool enabled = true;
+  // Fraction of root traces recorded (an incoming sampled traceparent always is). Default: 1.
+  double sample_ratio = 1.0;
+  // Finished traces waiting for the collector; more are dropped and counted. Default: 8192.
+  size_t queue_traces = 8192;
+  // Traces kept for /v1/api/traces; 0 keeps none. Default: 10,000.
+  size_t store_max_traces = 10000;
+  // How often the collector drains the queue. Default: 20 ms.
+  int collect_interval_ms = 20;
+};
+
+struct TracerStats {
+  uint64_t finished = 0;  // sampled traces accepted into the queue
+  uint64_t dropped_queue_full = 0;
+  uint64_t collected = 0;  // traces the collector has processed
+  size_t queue_depth = 0;
+  size_t stored = 0;
+};
+
+class Tracer {
+ public:
+  explicit Tracer(TracerOptions options);
+  ~Tracer();  // Stop()
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // Consumers see every collected snapshot on the collector thread, in order. Register before
+  // Start(). A consumer must not block (the OTLP exporter only enqueues).
+  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer);
+  // Starts the collector thread.
+  void Start();
+  // Collects what is queued, then stops the collector thread. Idempotent.
+  void Stop();
+
+  bool enabled() const { return options_.enabled; }
+  // A recycled trace, already begun from `traceparent` (see Trace::Begin) with this tracer's
+  // sampler; null when tracing is disabled.
+  std::unique_ptr<Trace> Begin(std::string_view traceparent);
+  // Hands a finished trace over (sampled: to the collector; otherwise back to the pool).
+  void Finish(std::unique_ptr<Trace> trace);
+  // Waits until everything finished before this call has been collected (tests, shutdown).
+  void Flush();
+
+  const TraceStore& store() const { return store_; }
+  TracerStats stats() const;
+
+ private:
+  void Run();
+  void Collect(std::vector<std::unique_ptr<Trace>>& batch);
+  void Recycle(std::unique_ptr<Trace> trace);
+
+  const TracerOptions options_;
+  const Sampler sampler_;
+  TraceSink sink_;
+  TraceStore store_;
+  std::vector<std::function<void(const TraceSnapshot&)>> consumers_;
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Trace>> pool_;  // guarded by pool_mu_
+
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool stopping_ = false;       // guarded by run_mu_
+  uint64_t flush_request_ = 0;  // guarded by run_mu_
+  uint64_t flush_done_ = 0;     // guarded by run_mu_
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> collected_{0};
+};
+
+// Parses Jaeger's duration syntax ("1.5ms", "200us", "2s", "100ns", "1m", "1h", "750µs");
+// nullopt when malformed.
+std::optional<int64_t> ParseDurationNs(std::string_view text);
+
+}  // namespace kalamdb::trace

@@ -1,0 +1,183 @@
+#include "trace/tracer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kalamdb::trace {
+namespace {
+
+// Records one trace with a root and `children` child spans through the public request path.
+void RecordRequest(Tracer& tracer, const char* root_name, int children = 1,
+                   std::string_view traceparent = {}) {
+  auto trace = tracer.Begin(traceparent);
+  ASSERT_NE(trace, nullptr);
+  {
+    ScopedTrace scope(*trace);
+    Span root(root_name, SpanKind::kServer);
+    for (int i = 0; i < children; ++i) Span child("child");
+  }
+  tracer.Finish(std::move(trace));
+}
+
+TraceStore::Query MakeQuery(std::string operation, size_t limit = 10) {
+  TraceStore::Query q;
+  q.operation = std::move(operation);
+  q.limit = limit;
+  return q;
+}
+
+TEST(TracerTest, DisabledTracerRecordsNothing) {
+  TracerOptions options;
+  options.enabled = false;
+  Tracer tracer(options);
+  tracer.Start();
+  EXPECT_EQ(tracer.Begin({}), nullptr);
+  tracer.Finish(nullptr);
+  EXPECT_EQ(tracer.stats().finished, 0u);
+}
+
+TEST(TracerTest, FinishedTracesReachTheStoreAndConsumersAsExactCopies) {
+  Tracer tracer(TracerOptions{});
+  std::atomic<int> seen{0};
+  tracer.AddConsumer([&](const TraceSnapshot& t) {
+    EXPECT_EQ(t->spans().size(), 3u);
+    ++seen;
+  });
+  tracer.Start();
+  for (int i = 0; i < 5; ++i) RecordRequest(tracer, "POST /v1/api/sql", 2);
+  tracer.Flush();
+  EXPECT_EQ(seen.load(), 5);
+  EXPECT_EQ(tracer.store().size(), 5u);
+  auto found = tracer.store().Find(MakeQuery("child", 3));
+  ASSERT_EQ(found.size(), 3u);
+  // The stored copy holds only what was recorded, not the request-side reserve.
+  EXPECT_EQ(found[0]->span_capacity(), 3u);
+  EXPECT_EQ(tracer.stats().collected, 5u);
+  EXPECT_EQ(tracer.stats().queue_depth, 0u);
+}
+
+TEST(TracerTest, RequestSideTracesAreRecycled) {
+  Tracer tracer(TracerOptions{});
+  tracer.Start();
+  RecordRequest(tracer, "root");
+  tracer.Flush();
+  auto trace = tracer.Begin({});
+  ASSERT_NE(trace, nullptr);
+  // A recycled trace keeps its reserved capacity and starts empty.
+  EXPECT_GE(trace->span_capacity(), 64u);
+  EXPECT_TRUE(trace->spans().empty());
+  tracer.Finish(std::move(trace));
+}
+
+TEST(TracerTest, UnsampledTracesAreNotStored) {
+  TracerOptions options;
+  options.sample_ratio = 0;
+  Tracer tracer(options);
+  tracer.Start();
+  RecordRequest(tracer, "root");
+  // An incoming sampled traceparent is always recorded, and joins the caller's trace.
+  RecordRequest(tracer, "joined", 1, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  tracer.Flush();
+  ASSERT_EQ(tracer.store().size(), 1u);
+  auto id = TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736");
+  auto joined = tracer.store().Get(*id);
+  ASSERT_NE(joined, nullptr);
+  EXPECT_STREQ(joined->spans()[0].name, "joined");
+  EXPECT_EQ(joined->remote_parent().ToHex(), "00f067aa0ba902b7");
+}
+
+TEST(TracerTest, StoreKeepsTheNewestAndAnswersNewestFirst) {
+  TraceStore store(3);
+  std::vector<TraceId> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto t = std::make_shared<Trace>();
+    t->Begin(TraceId{0, static_cast<uint64_t>(i + 1)}, {}, true);
+    int32_t root = t->AddSpan(i % 2 == 0 ? "even" : "odd", SpanKind::kServer, kNoSpan,
+                              1'000'000'000LL * (i + 1));
+    t->EndSpan(root, 1'000'000'000LL * (i + 1) + 1000 * (i + 1));
+    ids.push_back(t->trace_id());
+    store.Add(t);
+  }
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_EQ(store.Get(ids[0]), nullptr);  // evicted
+  auto all = store.Find(MakeQuery(""));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0]->trace_id(), ids[4]);
+  EXPECT_EQ(all[2]->trace_id(), ids[2]);
+  auto even = store.Find(MakeQuery("even"));
+  ASSERT_EQ(even.size(), 2u);
+  EXPECT_EQ(even[0]->trace_id(), ids[4]);
+  // Durations are 3 us and 5 us for the kept "even" traces; start times are i+1 seconds.
+  auto q = MakeQuery("even");
+  q.min_duration_ns = 4000;
+  EXPECT_EQ(store.Find(q).size(), 1u);
+  q = MakeQuery("");
+  q.start_us = 4'000'000;
+  EXPECT_EQ(store.Find(q).size(), 2u);
+  q = MakeQuery("");
+  q.end_us = 3'500'000;
+  EXPECT_EQ(store.Find(q).size(), 1u);
+  EXPECT_EQ(store.Operations(), (std::vector<std::string>{"even", "odd"}));
+}
+
+TEST(TracerTest, FullQueueDropsWholeTracesAndCounts) {
+  TracerOptions options;
+  options.queue_traces = 2;
+  options.collect_interval_ms = 60'000;  // the collector never runs on its own here
+  Tracer tracer(options);
+  tracer.Start();
+  for (int i = 0; i < 5; ++i) RecordRequest(tracer, "root");
+  TracerStats s = tracer.stats();
+  EXPECT_EQ(s.finished, 2u);
+  EXPECT_EQ(s.dropped_queue_full, 3u);
+  tracer.Flush();
+  EXPECT_EQ(tracer.store().size(), 2u);
+}
+
+TEST(TracerTest, ZeroCapacityStoreKeepsNothingButConsumersStillSeeTraces) {
+  TracerOptions options;
+  options.store_max_traces = 0;
+  Tracer tracer(options);
+  int seen = 0;
+  tracer.AddConsumer([&](const TraceSnapshot&) { ++seen; });
+  tracer.Start();
+  RecordRequest(tracer, "root");
+  tracer.Flush();
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(tracer.store().size(), 0u);
+}
+
+TEST(TickClockTest, TraceTimesFollowTheWallClock) {
+  Trace trace;
+  trace.Begin(TraceId::Random(), {}, true);
+  const int64_t before = WallNanos();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const int64_t now = trace.Now();
+  const int64_t wall = WallNanos();
+  EXPECT_GE(now, before + 29'000'000);
+  // The first calibration runs over ~2 ms: within 1% over 30 ms, plus scheduling slack.
+  EXPECT_LT(std::abs(wall - now), 2'000'000) << "tick clock off by " << (wall - now) << " ns";
+  EXPECT_GT(NanosPerTick(), 0.0);
+}
+
+TEST(DurationTest, ParsesJaegerDurations) {
+  EXPECT_EQ(ParseDurationNs("100ns"), 100);
+  EXPECT_EQ(ParseDurationNs("250us"), 250'000);
+  EXPECT_EQ(ParseDurationNs("1.5ms"), 1'500'000);
+  EXPECT_EQ(ParseDurationNs("2s"), 2'000'000'000);
+  EXPECT_EQ(ParseDurationNs("1m"), 60'000'000'000);
+  EXPECT_FALSE(ParseDurationNs(""));
+  EXPECT_FALSE(ParseDurationNs("ms"));
+  EXPECT_FALSE(ParseDurationNs("10"));
+  EXPECT_FALSE(ParseDurationNs("10 ms"));
+  EXPECT_FALSE(ParseDurationNs("1e30h"));
+}
+
+}  // namespace
+}  // namespace kalamdb::trace
