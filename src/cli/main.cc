@@ -7,9 +7,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "cli/bench.h"
 #include "cli/connection.h"
 #include "cli/shell.h"
+#include "cli/traces.h"
 
 extern "C" {
 #include <editline/readline.h>
@@ -54,7 +57,14 @@ int RunInteractive(kalamdb::cli::Shell& shell) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kalam: command-line client for kalamdb"};
+  // Subcommands with their own options: kalam bench ..., kalam traces ...
+  if (argc > 1 && std::string_view(argv[1]) == "bench") {
+    return kalamdb::cli::BenchMain(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "traces") {
+    return kalamdb::cli::TracesMain(argc - 1, argv + 1);
+  }
+  CLI::App app{"kalam: command-line client for kalamdb (also: kalam bench insert, kalam traces)"};
   std::string url = EnvOr("KALAMDB_SERVER_URL", "http://127.0.0.1:8080");
   std::string user = EnvOr("KALAMDB_USER", "root");
   std::string password = EnvOr("KALAMDB_ROOT_PASSWORD", "");
