@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <iterator>
 #include <optional>
 
@@ -338,7 +339,8 @@ void Api::Impl::Route(const Request& request, Response& response, size_t route) 
     return;
   }
   if (route < kRouteCount) {
-    (this->*kRoutes[route].handler)(request, response);
+    const RouteEntry& entry = kRoutes[route];
+    std::invoke(entry.handler, this, request, response);
     return;
   }
   response.content_type.clear();
@@ -809,7 +811,17 @@ void Api::Handle(const Request& request, Response& response) {
   if (trace != nullptr) {
     {
       trace::ScopedTrace scope(*trace);
-      trace::Span root(span_name, trace::SpanKind::kServer, WallStart(request));
+      const int64_t wall_start = WallStart(request);
+      trace::Span root(span_name, trace::SpanKind::kServer, wall_start);
+      if (request.complete_ns > request.start_ns && root.recording()) {
+        // The request arrived in several reads: the time until its last byte is its own span.
+        const int32_t read = trace->AddSpan("http.read_request", trace::SpanKind::kInternal,
+                                            trace->current(), wall_start);
+        if (read != trace::kNoSpan) {
+          trace->EndSpan(read, wall_start + (request.complete_ns - request.start_ns));
+          trace->SetAttribute(read, "bytes", request.body.size());
+        }
+      }
       impl.Route(request, response, route);
       impl.ApplyCors(request, response);
       if (root.recording()) {

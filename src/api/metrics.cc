@@ -1,6 +1,10 @@
 #include "api/metrics.h"
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "api/api.h"
 
@@ -133,13 +137,17 @@ void Metrics::CountRows(int64_t inserted, int64_t updated, int64_t deleted) {
 }
 
 void Metrics::ObserveTrace(const trace::Trace& trace) {
-  std::lock_guard lock(spans_mu_);
   for (const trace::SpanRecord& s : trace.spans()) {
     if (s.name == nullptr) continue;
-    Histogram*& h = span_by_pointer_[s.name];
-    // The same name may come from two literals: the map by text merges them.
-    if (h == nullptr) h = &spans_[s.name];
-    h->Observe(s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0);
+    const size_t hash = std::hash<const void*>()(s.name) * 0x9E3779B97F4A7C15ull;
+    for (size_t probe = 0; probe < kSpanSlots; ++probe) {
+      SpanSlot& slot = spans_[(hash + probe) % kSpanSlots];
+      const char* name = slot.name.load(std::memory_order_relaxed);
+      if (name == nullptr) slot.name.store(name = s.name, std::memory_order_release);
+      if (name != s.name) continue;
+      slot.histogram.Observe(s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0);
+      break;
+    }
   }
 }
 
@@ -172,9 +180,18 @@ void Metrics::Write(std::string& out) const {
   Line(out, "kalamdb_rows_deleted_total", {}, rows_deleted_.load(std::memory_order_relaxed));
   Header(out, "kalamdb_span_duration_seconds", "histogram",
          "Duration of traced spans, by span name (sampled requests only).");
-  std::lock_guard lock(spans_mu_);
-  for (const auto& [name, histogram] : spans_) {
-    histogram.Write(out, "kalamdb_span_duration_seconds", Label("span", name));
+  // Sorted by name. The same name from two different literals (rare) has two slots; only the
+  // first is written, since two series with one label set are invalid.
+  std::vector<std::pair<std::string_view, const Histogram*>> named;
+  for (const SpanSlot& slot : spans_) {
+    if (const char* name = slot.name.load(std::memory_order_acquire)) {
+      named.emplace_back(name, &slot.histogram);
+    }
+  }
+  std::sort(named.begin(), named.end());
+  for (size_t i = 0; i < named.size(); ++i) {
+    if (i > 0 && named[i].first == named[i - 1].first) continue;
+    named[i].second->Write(out, "kalamdb_span_duration_seconds", Label("span", named[i].first));
   }
 }
 

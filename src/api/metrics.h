@@ -1,8 +1,8 @@
 // metrics.h (internal to src/api): counters and latency histograms for GET /metrics.
 //
 // Everything on the request path is a relaxed atomic increment into fixed arrays: no lock, no
-// allocation. Span histograms are fed by the tracer's collector thread, keyed by the span
-// name's address (names are string literals), under a mutex the request path never takes.
+// allocation. Span histograms are fed by the tracer's collector thread alone, in a fixed table
+// keyed by the span name's address (names are string literals): no lock there either.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -10,8 +10,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -48,7 +46,7 @@ class Metrics {
   // `route` < kMaxRoutes (the last index is for unknown paths); `route_name` must outlive this.
   void CountRequest(size_t route, std::string_view route_name, int status, int64_t nanos);
   void CountRows(int64_t inserted, int64_t updated, int64_t deleted);
-  // Collector-thread consumer: one observation per span.
+  // Collector-thread consumer: one observation per span. REQUIRES: one calling thread.
   void ObserveTrace(const trace::Trace& trace);
 
   // The Prometheus text exposition (version 0.0.4) of everything above.
@@ -65,9 +63,14 @@ class Metrics {
   std::atomic<uint64_t> rows_updated_{0};
   std::atomic<uint64_t> rows_deleted_{0};
 
-  mutable std::mutex spans_mu_;
-  std::map<std::string, Histogram> spans_;  // guarded by spans_mu_ (map nodes never move)
-  std::map<const char*, Histogram*> span_by_pointer_;  // guarded by spans_mu_
+  // Open addressing on the name pointer; a slot's name is published (release) after its
+  // histogram is ready. Names beyond the table's size are not counted.
+  static constexpr size_t kSpanSlots = 256;
+  struct SpanSlot {
+    std::atomic<const char*> name{nullptr};
+    Histogram histogram;
+  };
+  std::array<SpanSlot, kSpanSlots> spans_;
 };
 
 }  // namespace kalamdb::api

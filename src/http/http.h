@@ -41,6 +41,9 @@ struct Request {
   bool peer_is_loopback = false;
   // Nanoseconds (steady clock) when the first byte of this request was read.
   int64_t start_ns = 0;
+  // Nanoseconds (steady clock) when its last byte was read, when the request arrived in more
+  // than one read (a slow or split upload); 0 when it arrived whole in its first read.
+  int64_t complete_ns = 0;
 
   // First header named `name` (ASCII case-insensitive), or empty.
   std::string_view Header(std::string_view name) const;

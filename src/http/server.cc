@@ -250,6 +250,7 @@ class Server::Impl {
     int64_t last_activity_ns = 0;
     // Steady-clock ns when the current unfinished request started; 0 when none is pending.
     int64_t request_start_ns = 0;
+    bool split_request = false;  // the request being read needed more than one read
     // Steady-clock ns when the current write started; 0 when not writing.
     int64_t write_start_ns = 0;
     bool timed_out = false;
@@ -515,7 +516,10 @@ class Server::Impl {
       if (c.request_start_ns == 0) c.request_start_ns = SteadyNowNs();
       ParseStatus st = ParseRequestHead(data, options_.max_header_size, options_.max_body_size,
                                         &c.scan_from, &c.head);
-      if (st == ParseStatus::kNeedMore) return true;
+      if (st == ParseStatus::kNeedMore) {
+        c.split_request = true;
+        return true;
+      }
       if (st != ParseStatus::kComplete) return Reject(c, st, c.head.content_length);
       if (c.head.expect_continue && !c.continue_sent &&
           (c.head.chunked || data.size() < c.head.head_size + c.head.content_length)) {
@@ -535,6 +539,7 @@ class Server::Impl {
         // The body is still arriving: next time, find the head's end at once.
         c.scan_from = c.head.head_size - 1;  // the search restarts 3 bytes back
         c.bytes_wanted = total;
+        c.split_request = true;
         return true;
       }
       std::string_view body = data.substr(c.head.head_size, c.head.content_length);
@@ -584,6 +589,8 @@ class Server::Impl {
     request.body = body;
     request.headers = head.headers;
     request.start_ns = c.request_start_ns;
+    request.complete_ns = c.split_request ? SteadyNowNs() : 0;
+    c.split_request = false;
     Response response;
     try {
       handler_(request, response);

@@ -79,6 +79,22 @@ int64_t MonotonicNanos() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// A (ticks, monotonic ns) pair read close together: of a few tries, the one whose two tick
+// reads around the clock read are nearest (a try interrupted by the scheduler is discarded).
+void ReadClockPair(uint64_t* ticks, int64_t* ns) {
+  uint64_t best = UINT64_MAX;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const uint64_t before = ReadTicks();
+    const int64_t clock = MonotonicNanos();
+    const uint64_t after = ReadTicks();
+    if (after - before < best) {
+      best = after - before;
+      *ticks = before + (after - before) / 2;
+      *ns = clock;
+    }
+  }
+}
+
 // The calibration: a (ticks, monotonic ns) origin and the rate since then.
 struct TickCalibration {
   uint64_t origin_ticks;
@@ -86,15 +102,13 @@ struct TickCalibration {
   std::atomic<double> ns_per_tick;
 
   TickCalibration() {
-    origin_ticks = ReadTicks();
-    origin_ns = MonotonicNanos();
+    ReadClockPair(&origin_ticks, &origin_ns);
 #if defined(__x86_64__)
     // A first estimate over ~2 ms; RecalibrateTicks refines it.
     uint64_t ticks;
     int64_t ns;
     do {
-      ticks = ReadTicks();
-      ns = MonotonicNanos();
+      ReadClockPair(&ticks, &ns);
     } while (ns - origin_ns < 2'000'000);
     ns_per_tick.store(
         static_cast<double>(ns - origin_ns) / static_cast<double>(ticks - origin_ticks),
@@ -125,8 +139,9 @@ double NanosPerTick() { return Calibration().ns_per_tick.load(std::memory_order_
 void RecalibrateTicks() {
 #if defined(__x86_64__)
   TickCalibration& c = Calibration();
-  const uint64_t ticks = ReadTicks();
-  const int64_t ns = MonotonicNanos();
+  uint64_t ticks;
+  int64_t ns;
+  ReadClockPair(&ticks, &ns);
   if (ticks > c.origin_ticks && ns - c.origin_ns > 100'000'000) {
     c.ns_per_tick.store(
         static_cast<double>(ns - c.origin_ns) / static_cast<double>(ticks - c.origin_ticks),
@@ -276,8 +291,8 @@ void Trace::Store(AttrRecord& a, const char* key, const Value& value) {
   switch (value.type()) {
     case ValueType::kString: {
       std::string_view s = value.string_value();
-      a.str_offset = static_cast<uint32_t>(arena_.size());
-      a.str_size = static_cast<uint32_t>(s.size());
+      a.str.offset = static_cast<uint32_t>(arena_.size());
+      a.str.size = static_cast<uint32_t>(s.size());
       arena_.append(s);
       break;
     }

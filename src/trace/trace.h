@@ -157,14 +157,22 @@ struct Field {
 // Trace::StringOf.
 // Trivially constructible on purpose: a SpanRecord's unused slots are never initialised, which
 // keeps opening a span cheap. Only the first SpanRecord::attr_count slots are meaningful.
+// 24 bytes: one value slot, read according to `type` (traces are kept by the thousand).
 struct AttrRecord {
+  struct StrRef {
+    uint32_t offset;  // position in the arena
+    uint32_t size;
+  };
   const char* key;
+  union {
+    int64_t int_value;    // kInt; kBool as 0/1
+    double double_value;  // kDouble
+    StrRef str;           // kString
+  };
   ValueType type;
-  int64_t int_value;  // kInt; kBool as 0/1
-  double double_value;
-  uint32_t str_offset;  // kString: position in the arena
-  uint32_t str_size;
 };
+
+static_assert(sizeof(AttrRecord) == 24);
 
 inline constexpr int kMaxAttributes = 8;  // per span; further attributes are counted as dropped
 inline constexpr int32_t kNoSpan = -1;
@@ -258,7 +266,7 @@ class Trace {
   const std::vector<EventRecord>& events() const { return events_; }
   const std::vector<AttrRecord>& fields() const { return fields_; }
   std::string_view StringOf(const AttrRecord& a) const {
-    return std::string_view(arena_).substr(a.str_offset, a.str_size);
+    return std::string_view(arena_).substr(a.str.offset, a.str.size);
   }
   std::string_view ErrorMessageOf(const SpanRecord& s) const {
     return std::string_view(arena_).substr(s.error_offset, s.error_size);

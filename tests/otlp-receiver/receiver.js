@@ -6,6 +6,7 @@
 // small JSON control API. See README.md next to this file.
 //
 //   node receiver.js [--grpc-port P] [--http-port Q] [--control-port C] [--ignore-stdin]
+//                    [--count-only]   (benchmarks: count spans, keep none)
 //
 // Once all three servers listen, exactly one line is printed on stdout:
 //   {"grpc":P,"http":Q,"control":C}
@@ -283,6 +284,10 @@ function notifyWaiters() {
   for (const w of [...state.waiters]) w.check();
 }
 
+// --count-only: spans are counted, not stored.
+let countOnly = false;
+let countedSpans = 0;
+
 function recordError(transport, message, bytes) {
   state.errors.push({ transport, error: message, bytes, receivedAtMs: Date.now() });
 }
@@ -298,6 +303,16 @@ function accept(transport, req, bytes, encoding, enums) {
   if (mode !== 'ok') {
     record(countSpans(req));
     notifyWaiters();
+    return mode;
+  }
+  if (countOnly) {
+    // Benchmarks: accept and count requests and bytes, keep nothing; spans are not decoded
+    // on gRPC (GET /spans then lists only the latest export).
+    const n = req.countOnly ? 0 : countSpans(req);
+    state.exports.length = 0;
+    countedSpans += n;
+    record(n);
+    state.exports[0].totalSpans = countedSpans;
     return mode;
   }
   const spans = normalizeRequest(req, transport, enums); // throws BadRequest
@@ -321,6 +336,8 @@ function startGrpc(port, enums) {
     Export: {
       ...exportDef,
       requestDeserialize(buf) {
+        // --count-only: no decode at all (benchmarks measure the exporter, not this receiver).
+        if (countOnly) return { [BYTES]: buf.length, countOnly: true };
         try {
           const obj = exportDef.requestDeserialize(buf);
           Object.defineProperty(obj, BYTES, { value: buf.length, enumerable: false });
@@ -590,8 +607,12 @@ function parseArgs(argv) {
       opts.watchStdin = false;
       continue;
     }
+    if (arg === '--count-only') {
+      countOnly = true;
+      continue;
+    }
     if (arg === '-h' || arg === '--help') {
-      process.stdout.write('usage: node receiver.js [--grpc-port P] [--http-port Q] [--control-port C] [--ignore-stdin]\n');
+      process.stdout.write('usage: node receiver.js [--grpc-port P] [--http-port Q] [--control-port C] [--ignore-stdin] [--count-only]\n');
       process.exit(0);
     }
     if (!names[arg]) throw new Error(`unknown argument ${argv[i]}`);

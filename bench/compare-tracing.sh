@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# compare-tracing.sh: what tracing costs on the INSERT path, side by side in one run.
+#
+# Three server configurations, each run in turn (A B C A B C ...) so that machine noise hits
+# them alike:
+#   off     [logging.traces] enabled = false: nothing is recorded
+#   export  100% of requests traced into the store and exported over OTLP/gRPC to a live
+#           receiver (tests/otlp-receiver --count-only: it accepts and counts, keeps nothing)
+#   dead    100% traced, exporting to an endpoint where nothing listens
+# Workloads (wrk, keep-alive, Basic auth): single-row INSERT on 1 connection, and single-row
+# INSERT into an AUTO_INCREMENT table on 10 connections. Prints the median rate of each and the
+# ratios to "off".
+#
+# Usage: bench/compare-tracing.sh [--rounds N] [--seconds S] [--markdown]
+# Needs: a release build (build/release/kalamdb-server), wrk, node with tests/otlp-receiver's
+# packages (npm ci there). Stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=3
+seconds=5
+markdown=0
+while (($#)); do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --markdown) markdown=1; shift ;;
+    *) echo "usage: $0 [--rounds N] [--seconds S] [--markdown]" >&2; exit 64 ;;
+  esac
+done
+
+server=build/release/kalamdb-server
+[[ -x $server ]] || { echo "build the release preset first (./dev.sh build)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+[[ -d tests/otlp-receiver/node_modules ]] ||
+  { echo "run npm ci in tests/otlp-receiver first" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/compare-tracing.XXXXXX)
+server_pid=""
+receiver_pid=""
+cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+password=bench-pass-123
+auth=$(printf 'root:%s' "$password" | base64)
+port=18191
+
+# The receiver, for the "export" configuration.
+mkfifo "$work/receiver.out"
+node tests/otlp-receiver/receiver.js --count-only --ignore-stdin >"$work/receiver.out" &
+receiver_pid=$!
+read -r ports <"$work/receiver.out"
+grpc_port=$(echo "$ports" | sed 's/.*"grpc":\([0-9]*\).*/\1/')
+
+cat >"$work/single.lua" <<EOF
+local n = 0
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Basic $auth"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/v1/api/sql", nil,
+    '{"sql":"INSERT INTO b.single (id, value) VALUES (' .. n .. ", 'v" .. n .. "')\"}")
+end
+EOF
+cat >"$work/parallel.lua" <<EOF
+wrk.method = "POST"
+wrk.path = "/v1/api/sql"
+wrk.headers["Authorization"] = "Basic $auth"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"sql":"INSERT INTO b.parallel (worker, value) VALUES (1, \'x\')"}'
+EOF
+
+start_server() {  # $1 = configuration
+  rm -rf "$work/data"
+  local env=(KALAMDB_SERVER_PORT=$port KALAMDB_ROOT_PASSWORD=$password KALAMDB_DATA_DIR="$work/data"
+    KALAMDB_LOGS_DIR="$work/logs" KALAMDB_LOG_TO_CONSOLE=false)
+  case "$1" in
+    off) env+=(KALAMDB_TRACES_ENABLED=false) ;;
+    export) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port) ;;
+    dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
+  esac
+  env "${env[@]}" "$server" >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
+    sleep 0.05
+  done
+  curl -sf -o /dev/null -u "root:$password" -d '{"sql":"CREATE NAMESPACE b; CREATE TABLE b.single (id BIGINT PRIMARY KEY, value TEXT NOT NULL); CREATE TABLE b.parallel (id BIGINT PRIMARY KEY AUTO_INCREMENT, worker INT, value TEXT)"}' \
+    "http://127.0.0.1:$port/v1/api/sql"
+}
+
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+rate() {  # wrk output -> requests/s as an integer; fails on any error answer
+  local out
+  out=$(cat)
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "error answers from the server:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out"
+}
+
+declare -A results
+configs=(off export dead)
+for round in $(seq "$rounds"); do
+  for config in "${configs[@]}"; do
+    start_server "$config"
+    single=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | rate)
+    parallel=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | rate)
+    stop_server
+    results[$config.single]+="$single "
+    results[$config.parallel]+="$parallel "
+    echo "round $round $config: single $single/s, parallel $parallel/s" >&2
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A med
+for config in "${configs[@]}"; do
+  for w in single parallel; do med[$config.$w]=$(echo "${results[$config.$w]}" | median); done
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+if ((markdown)); then
+  echo "| configuration | single-row, 1 connection | ratio to off | single-row, 10 connections | ratio to off |"
+  echo "|---|---:|---:|---:|---:|"
+else
+  printf '%-8s %12s %8s %12s %8s\n' config single ratio parallel ratio
+fi
+for config in "${configs[@]}"; do
+  s=${med[$config.single]}
+  p=${med[$config.parallel]}
+  rs=$(ratio "$s" "${med[off.single]}")
+  rp=$(ratio "$p" "${med[off.parallel]}")
+  if ((markdown)); then
+    echo "| $config | $s/s | $rs | $p/s | $rp |"
+  else
+    printf '%-8s %10s/s %8s %10s/s %8s\n' "$config" "$s" "$rs" "$p" "$rp"
+  fi
+done
+echo "(medians of $rounds rounds x ${seconds}s each; rounds alternate off, export, dead)" >&2
