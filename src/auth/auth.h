@@ -45,7 +45,9 @@ struct Options {
   int bcrypt_cost = 12;
   // Accept Basic credentials on the API. Default: true.
   bool allow_basic_auth = true;
-  // Seconds a verified Basic credential is reused. Default: 60.
+  // Seconds a verified credential is reused without checking it again: a Basic password
+  // (bcrypt and HMAC skipped) or a Bearer token (signature check skipped; never past the
+  // token's expiry). 0 disables both caches. Default: 60.
   int basic_cache_seconds = 60;
   // Consecutive failures that lock an account, and for how long. Defaults: 5, 15 minutes.
   int max_failed_logins = 5;
@@ -95,7 +97,9 @@ class Authenticator {
   // kTokenExpired, kAccountLocked, kStorageIo.
   Result<Principal> Authenticate(std::string_view authorization);
   // Verifies an access token and returns its user (for /auth/me). Errors as Authenticate.
-  Result<std::shared_ptr<const catalog::User>> VerifyAccessToken(std::string_view token);
+  // `expires_at` (when given) receives the token's expiry in Unix micros.
+  Result<std::shared_ptr<const catalog::User>> VerifyAccessToken(std::string_view token,
+                                                                 int64_t* expires_at = nullptr);
 
   // Password login. Errors: kSetupRequired (root without password, empty password given),
   // kUnauthenticated, kAccountLocked, kPermissionDenied (passwordless system user from a
@@ -113,6 +117,10 @@ class Authenticator {
 
  private:
   Result<Principal> AuthenticateBasic(std::string_view credentials);
+  // The per-thread cache of verified Authorization values (see authenticator.cc).
+  std::optional<Principal> CachedHeader(std::string_view authorization, Method method);
+  void RememberHeader(std::string_view authorization, const catalog::User& user, Method method,
+                      int64_t expires_at);
   Result<TokenPair> IssueTokens(std::shared_ptr<const catalog::User> user);
   // Records a failed password check (may lock the account) or a success.
   void RecordFailure(const catalog::User& user);
@@ -127,7 +135,8 @@ class Authenticator {
 
   catalog::UserStore& users_;
   const Options options_;
-  std::string cache_key_;  // random per process
+  const uint64_t instance_id_;  // unique per Authenticator: tells cache entries apart
+  std::string cache_key_;       // random per process
   std::mutex cache_mu_;
   std::unordered_map<std::string, CacheEntry> basic_cache_;  // guarded by cache_mu_
   std::mutex login_mu_;  // serialises failure/success bookkeeping

@@ -5,9 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
 
 #include "auth/auth.h"
@@ -81,12 +86,17 @@ const std::string& DummyHash(int cost) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> next_instance_id{1};
+}  // namespace
+
 Authenticator::Authenticator(catalog::UserStore& users, Options options)
     : users_(users),
       options_([&] {
         if (!options.now_micros) options.now_micros = [] { return NowMicros(); };
         return std::move(options);
       }()),
+      instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)),
       cache_key_(RandomBytes(32)) {}
 
 Status Authenticator::Bootstrap(std::string_view root_password) {
@@ -110,28 +120,109 @@ bool Authenticator::NeedsSetup() const {
   return root == nullptr || root->password_hash.empty();
 }
 
+// The verified-header cache: each thread remembers the Authorization values it verified
+// recently, so a client that repeats its header (every keep-alive client does) costs neither
+// an HMAC nor a JWT signature check. Direct-mapped and per thread: no lock, bounded memory.
+// A hit compares the whole header in constant time and re-reads the user: a deleted user, a
+// changed role, a changed password (Basic) or a lockout sends the request down the full path.
+// Entries never outlive the token's own expiry (Bearer) or basic_cache_seconds (Basic).
+namespace {
+
+struct VerifiedHeader {
+  uint64_t owner = 0;  // Authenticator::instance_id_; 0 = empty
+  std::string header;
+  std::string user_id;
+  catalog::Role role = catalog::Role::kUser;
+  std::string stored_hash;  // Basic: the password hash the credential was checked against
+  int64_t expires_at = 0;   // Unix micros
+};
+
+constexpr size_t kHeaderCacheSlots = 64;
+thread_local std::array<VerifiedHeader, kHeaderCacheSlots> tls_verified;
+
+VerifiedHeader& SlotOf(std::string_view header) {
+  return tls_verified[std::hash<std::string_view>()(header) % kHeaderCacheSlots];
+}
+
+}  // namespace
+
+std::optional<Principal> Authenticator::CachedHeader(std::string_view authorization,
+                                                     Method method) {
+  VerifiedHeader& slot = SlotOf(authorization);
+  if (slot.owner != instance_id_ || !ConstantTimeEquals(slot.header, authorization)) {
+    return std::nullopt;
+  }
+  const int64_t now = Now();
+  auto user = users_.Get(slot.user_id);
+  const bool valid =
+      slot.expires_at > now && user != nullptr && !user->deleted() && user->role == slot.role &&
+      (method == Method::kBearer || (user->password_hash == slot.stored_hash &&
+                                     !(user->locked_until && *user->locked_until > now)));
+  if (!valid) {
+    slot.owner = 0;
+    return std::nullopt;
+  }
+  return Principal{slot.user_id, slot.role, method, true};
+}
+
+void Authenticator::RememberHeader(std::string_view authorization, const User& user, Method method,
+                                   int64_t expires_at) {
+  if (authorization.size() > 4096) return;
+  VerifiedHeader& slot = SlotOf(authorization);
+  slot.owner = instance_id_;
+  slot.header.assign(authorization);
+  slot.user_id = user.user_id;
+  slot.role = user.role;
+  if (method == Method::kBasic) {
+    slot.stored_hash = user.password_hash;
+  } else {
+    slot.stored_hash.clear();
+  }
+  slot.expires_at = expires_at;
+}
+
 Result<Principal> Authenticator::Authenticate(std::string_view authorization) {
   while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
+  const int64_t cache_micros = static_cast<int64_t>(options_.basic_cache_seconds) * kMicros;
   if (StartsWithIgnoreCase(authorization, "Bearer ")) {
     trace::Span span("auth.bearer");
-    span.SetAttribute("cache.hit", false);  // every token is verified (HMAC-SHA256)
-    auto user = VerifyAccessToken(authorization.substr(7));
+    if (auto hit = CachedHeader(authorization, Method::kBearer)) {
+      span.SetAttribute("cache.hit", true);
+      return *hit;
+    }
+    span.SetAttribute("cache.hit", false);
+    int64_t expires_at = 0;
+    auto user = VerifyAccessToken(authorization.substr(7), &expires_at);
     span.SetStatus(user.status());
     if (!user.ok()) return user.status();
+    if (cache_micros > 0) {
+      RememberHeader(authorization, **user, Method::kBearer,
+                     std::min(expires_at, Now() + cache_micros));
+    }
     return Principal{(*user)->user_id, (*user)->role, Method::kBearer, false};
   }
   if (StartsWithIgnoreCase(authorization, "Basic ")) {
     if (!options_.allow_basic_auth) return Unauthenticated();
     trace::Span span("auth.basic");
+    if (auto hit = CachedHeader(authorization, Method::kBasic)) {
+      span.SetAttribute("cache.hit", true);
+      return *hit;
+    }
     auto principal = AuthenticateBasic(authorization.substr(6));
     span.SetAttribute("cache.hit", principal.ok() && principal->cache_hit);
     span.SetStatus(principal.status());
+    if (principal.ok() && cache_micros > 0) {
+      if (auto user = users_.Get(principal->user_id)) {
+        RememberHeader(authorization, *user, Method::kBasic, Now() + cache_micros);
+      }
+    }
     return principal;
   }
   return Unauthenticated();
 }
 
-Result<std::shared_ptr<const User>> Authenticator::VerifyAccessToken(std::string_view token) {
+Result<std::shared_ptr<const User>> Authenticator::VerifyAccessToken(std::string_view token,
+                                                                     int64_t* expires_at) {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   auto claims = VerifyJwt(token, options_.jwt_secret, TokenType::kAccess, Now() / kMicros);
@@ -142,6 +233,7 @@ Result<std::shared_ptr<const User>> Authenticator::VerifyAccessToken(std::string
   auto user = users_.Get(claims->sub);
   if (user == nullptr || user->deleted()) return Unauthenticated();
   if (claims->role != catalog::RoleName(user->role)) return Unauthenticated();
+  if (expires_at != nullptr) *expires_at = claims->exp * kMicros;
   return user;
 }
 

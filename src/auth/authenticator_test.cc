@@ -158,6 +158,54 @@ TEST_F(AuthenticatorTest, BasicCacheHitsOnlyForTheSamePasswordAndHash) {
   g_now = saved;
 }
 
+TEST_F(AuthenticatorTest, BearerCacheSkipsTheSignatureCheckButNeverOutlivesTheToken) {
+  ASSERT_TRUE(auth_->CreatePasswordUser("erin", "erinpass1", Role::kDba, std::nullopt).ok());
+  auto tokens = auth_->Login("erin", "erinpass1", false);
+  ASSERT_TRUE(tokens.ok());
+  const std::string header = "Bearer " + tokens->access_token;
+  auto first = auth_->Authenticate(header);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->cache_hit);
+  auto second = auth_->Authenticate(header);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->cache_hit);
+  EXPECT_EQ(second->user_id, "erin");
+  EXPECT_EQ(second->role, Role::kDba);
+  // A token that differs in one byte is verified, and fails.
+  std::string tampered = header;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(auth_->Authenticate(tampered).ok());
+  // Past the cache's lifetime the token is verified again; past the token's expiry it fails.
+  int64_t saved = g_now;
+  g_now += 61ll * 1000000;
+  auto again = auth_->Authenticate(header);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->cache_hit);
+  g_now += 25ll * 3600 * 1000000;
+  EXPECT_EQ(auth_->Authenticate(header).status().code(), ErrorCode::kTokenExpired);
+  g_now = saved;
+}
+
+TEST_F(AuthenticatorTest, CachedCredentialsFollowRoleChangesAndDeletion) {
+  ASSERT_TRUE(auth_->CreatePasswordUser("fred", "fredpass1", Role::kDba, std::nullopt).ok());
+  auto tokens = auth_->Login("fred", "fredpass1", false);
+  ASSERT_TRUE(tokens.ok());
+  const std::string bearer = "Bearer " + tokens->access_token;
+  ASSERT_TRUE(auth_->Authenticate(bearer).ok());
+  ASSERT_TRUE(auth_->Authenticate(Basic("fred", "fredpass1")).ok());
+  catalog::User changed = *users_->Get("fred");
+  changed.role = Role::kUser;
+  ASSERT_TRUE(users_->Put(changed).ok());
+  // The token's role no longer matches: refused. Basic follows the stored role.
+  EXPECT_FALSE(auth_->Authenticate(bearer).ok());
+  auto basic = auth_->Authenticate(Basic("fred", "fredpass1"));
+  ASSERT_TRUE(basic.ok());
+  EXPECT_EQ(basic->role, Role::kUser);
+  changed.deleted_at = g_now.load();
+  ASSERT_TRUE(users_->Put(changed).ok());
+  EXPECT_FALSE(auth_->Authenticate(Basic("fred", "fredpass1")).ok());
+}
+
 TEST_F(AuthenticatorTest, SetupFlow) {
   ASSERT_TRUE(auth_->Bootstrap("").ok());
   EXPECT_TRUE(auth_->NeedsSetup());

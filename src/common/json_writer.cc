@@ -116,9 +116,12 @@ JsonWriter& JsonWriter::Double(double value, int decimals) {
     out_ += "null";  // JSON has no NaN or infinity.
     return *this;
   }
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%.*f", decimals, value);
-  std::string_view text(buf, static_cast<size_t>(n));
+  char buf[400];  // fixed notation of the largest double with up to a few decimals
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, decimals);
+  size_t n = ec == std::errc()
+                 ? static_cast<size_t>(end - buf)
+                 : static_cast<size_t>(std::snprintf(buf, sizeof(buf), "%.17g", value));
+  std::string_view text(buf, n);
   if (text.find('.') != std::string_view::npos) {
     while (text.back() == '0') text.remove_suffix(1);
     if (text.back() == '.') text.remove_suffix(1);

@@ -147,7 +147,7 @@ Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, s
   const bool single = statements->size() == 1;
   std::optional<trace::Span> single_span;
   if (single) single_span.emplace("sql.statement");
-  std::vector<const Statement*> parsed;
+  ArenaVector<const Statement*> parsed(arena);
   parsed.reserve(statements->size());
   for (const StatementText& text : *statements) {
     trace::Span parse("sql.parse");
@@ -162,7 +162,6 @@ Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, s
   }
   ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
   std::vector<QueryResult> results;
-  results.reserve(parsed.size());
   for (size_t i = 0; i < parsed.size(); ++i) {
     std::optional<trace::Span> multi_span;
     if (!single) multi_span.emplace("sql.statement");

@@ -128,7 +128,9 @@ Result<const catalog::TableDef*> ResolveSystemTable(ExecContext& context, std::s
   }
   std::vector<ColumnType> types;
   for (const auto& c : table.columns) types.push_back(c.type);
-  const catalog::TableDef* def = &context.system_tables.emplace_back(std::move(table));
+  const catalog::TableDef* def =
+      context.system_tables.emplace_back(std::make_unique<catalog::TableDef>(std::move(table)))
+          .get();
   std::vector<std::string>& encoded = context.virtual_rows[def];
   for (const auto& row : rows) {
     std::string bytes;
