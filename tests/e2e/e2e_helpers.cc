@@ -1,15 +1,25 @@
 #include "e2e/e2e_helpers.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "common/base64.h"
+#include "support/temp_dir.h"
+
+#ifndef KALAM_BIN
+#error "KALAM_BIN must be defined to the path of the kalam binary"
+#endif
 
 namespace kalamdb::test {
 namespace {
@@ -187,6 +197,53 @@ ServerOptions RootServerOptions(Headers extra_env) {
   options.env.emplace_back("KALAMDB_ROOT_PASSWORD", kRootPassword);
   for (auto& var : extra_env) options.env.push_back(std::move(var));
   return options;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+RunResult RunKalam(const ServerProcess& server, const std::vector<std::string>& args,
+                   const std::string& input, const std::string& password) {
+  TempDir dir;
+  std::string in_path = dir.path() + "/stdin";
+  std::string out_path = dir.path() + "/stdout";
+  std::string err_path = dir.path() + "/stderr";
+  std::ofstream(in_path) << input;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.Port());
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open(in_path.c_str(), O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    unsetenv("KALAMDB_USER");
+    setenv("KALAMDB_SERVER_URL", url.c_str(), 1);
+    setenv("KALAMDB_ROOT_PASSWORD", password.c_str(), 1);
+    setenv("HOME", dir.path().c_str(), 1);
+    std::vector<char*> argv;
+    std::string bin = KALAM_BIN;
+    argv.push_back(bin.data());
+    std::vector<std::string> copies = args;
+    for (auto& arg : copies) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  RunResult result;
+  if (pid < 0) return result;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
 }
 
 }  // namespace kalamdb::test

@@ -70,6 +70,22 @@ std::vector<std::string> Sorted(std::vector<std::string> keys);
 // {"error":"<code>","message":"<non-empty text>"}.
 void ExpectAuthError(const ClientResponse& response, int status, std::string_view code);
 
+// The whole contents of a file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// What a run of the kalam binary printed and returned.
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the kalam binary (KALAM_BIN) with `args`, the server's URL and `password` in its
+// environment (KALAMDB_USER unset, HOME a fresh temporary directory), `input` as stdin (a
+// file: not a terminal), and captures stdout and stderr.
+RunResult RunKalam(const ServerProcess& server, const std::vector<std::string>& args,
+                   const std::string& input = "", const std::string& password = kRootPassword);
+
 // A server started with KALAMDB_ROOT_PASSWORD=kRootPassword (plus `extra_env`).
 ServerOptions RootServerOptions(Headers extra_env = {});
 
