@@ -482,13 +482,15 @@ void Api::Impl::Sql(const Request& request, Response& response) {
 
   // 3. Execute.
   std::string failed_statement;
-  auto results = engine.Execute(session, sql_text, bound, &failed_statement);
-  if (!results.ok()) {
-    WireError wire = SqlWireError(results.status().code());
-    std::string_view message = results.status().message();
+  thread_local std::vector<sql::QueryResult> results;  // reused: its storage stays allocated
+  const kalamdb::Status executed =
+      engine.ExecuteInto(session, sql_text, bound, &results, &failed_statement);
+  if (!executed.ok()) {
+    WireError wire = SqlWireError(executed.code());
+    std::string_view message = executed.message();
     // Non-admins do not learn which tables exist, nor internal details (reference §2.1).
     if (!is_admin && wire.http_status == 500) message = "SQL request failed";
-    if (!is_admin && results.status().code() == ErrorCode::kNotFound &&
+    if (!is_admin && executed.code() == ErrorCode::kNotFound &&
         message.find("Table '") != std::string_view::npos) {
       message = "SQL statement failed";
     }
@@ -500,7 +502,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
 
   // 4. The success envelope.
   int64_t counts[4] = {0, 0, 0, 0};
-  for (const auto& result : *results) counts[static_cast<size_t>(result.dml)] += result.row_count;
+  for (const auto& result : results) counts[static_cast<size_t>(result.dml)] += result.row_count;
   metrics.CountRows(counts[1], counts[2], counts[3]);
   trace::Span write_span("http.write_response");
   response.body.reserve(256);  // a DML answer fits: one allocation instead of several
@@ -508,7 +510,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   w.BeginObject();
   w.Key("status").String("success");
   w.Key("results").BeginArray();
-  for (const auto& result : *results) {
+  for (const auto& result : results) {
     w.BeginObject();
     if (!result.schema.empty()) {
       w.Key("schema").BeginArray();
@@ -552,7 +554,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
   w.EndArray();
   w.Key("took").Double(TookMs(request), 3);
-  if (results->size() == 1 && results->front().has_rows) w.Key("error").Null();
+  if (results.size() == 1 && results.front().has_rows) w.Key("error").Null();
   w.EndObject();
   write_span.SetAttribute("bytes", response.body.size());
 }
@@ -760,10 +762,6 @@ Api::Api(auth::Authenticator& auth, sql::Engine& engine, Options options)
   impl_->jaeger.process_tags.emplace_back("service.version", impl_->options.version);
   if (!impl_->options.host_name.empty())
     impl_->jaeger.process_tags.emplace_back("host.name", impl_->options.host_name);
-  if (trace::Tracer* tracer = impl_->options.tracer) {
-    Impl* impl = impl_.get();
-    tracer->AddConsumer([impl](const trace::TraceSnapshot& t) { impl->metrics.ObserveTrace(*t); });
-  }
 }
 
 Api::~Api() = default;
@@ -832,13 +830,14 @@ void Api::Handle(const Request& request, Response& response) {
         root.SetAttribute("http.request_content_length", request.body.size());
         root.SetAttribute("net.peer.ip", request.peer_ip);
         if (response.status >= 500) root.SetError(ErrorCode::kInternal, "server error");
-        response.AddHeader("traceparent",
-                           trace::FormatTraceparent(trace->trace_id(), root.id(), true));
+        trace::FormatTraceparentTo(response.traceparent.data(), trace->trace_id(), root.id(), true);
       } else {
-        response.AddHeader("traceparent", trace::FormatTraceparent(trace->trace_id(),
-                                                                   trace::SpanId::Random(), false));
+        trace::FormatTraceparentTo(response.traceparent.data(), trace->trace_id(),
+                                   trace::SpanId::Random(), false);
       }
+      response.has_traceparent = true;
     }
+    if (trace->sampled()) impl.metrics.ObserveTrace(*trace);  // while its spans are in cache
     impl.options.tracer->Finish(std::move(trace));
   } else {
     impl.Route(request, response, route);

@@ -59,8 +59,7 @@ struct Options {
   std::string version = "0.1.0";
   std::string build_date;
   // Request tracing: /v1/api/* requests are traced into it and /v1/api/traces reads its
-  // store. Borrowed; null disables both. The Api registers a consumer (span metrics), so it
-  // must be constructed before Tracer::Start().
+  // store. Borrowed; null disables both.
   trace::Tracer* tracer = nullptr;
   // The Jaeger process of served traces: service name and tags.
   std::string service_name = "kalamdb-server";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -71,14 +72,38 @@ void AppendPrometheusMetric(std::string& out, std::string_view name, std::string
   Line(out, name, {}, value);
 }
 
+namespace {
+size_t BucketOf(int64_t micros) {
+  size_t bucket = 0;
+  while (bucket < Histogram::kBoundsMicros.size() && micros > Histogram::kBoundsMicros[bucket])
+    ++bucket;
+  return bucket;
+}
+void Bump(std::atomic<uint64_t>& counter, uint64_t by) {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+}  // namespace
+
 void Histogram::Observe(int64_t nanos) {
   if (nanos < 0) nanos = 0;
-  const int64_t micros = nanos / 1000;
-  size_t bucket = 0;
-  while (bucket < kBoundsMicros.size() && micros > kBoundsMicros[bucket]) ++bucket;
-  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  buckets_[BucketOf(nanos / 1000)].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_nanos_.fetch_add(static_cast<uint64_t>(nanos), std::memory_order_relaxed);
+}
+
+void Histogram::ObserveSingleWriter(int64_t nanos) {
+  if (nanos < 0) nanos = 0;
+  Bump(buckets_[BucketOf(nanos / 1000)], 1);
+  Bump(count_, 1);
+  Bump(sum_nanos_, static_cast<uint64_t>(nanos));
+}
+
+void Histogram::AddTo(Histogram& into) const {
+  for (size_t i = 0; i < buckets_.size(); ++i)
+    into.buckets_[i].fetch_add(buckets_[i].load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+  into.count_.fetch_add(count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  into.sum_nanos_.fetch_add(sum_nanos_.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 void Histogram::Write(std::string& out, std::string_view name, std::string_view labels) const {
@@ -136,16 +161,38 @@ void Metrics::CountRows(int64_t inserted, int64_t updated, int64_t deleted) {
   if (deleted > 0) rows_deleted_.fetch_add(deleted, std::memory_order_relaxed);
 }
 
+namespace {
+std::atomic<uint64_t> next_metrics_id{1};
+}  // namespace
+
+Metrics::Metrics() : id_(next_metrics_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+Metrics::SpanShard& Metrics::ThreadShard() {
+  struct Cached {
+    uint64_t owner = 0;
+    SpanShard* shard = nullptr;
+  };
+  thread_local Cached cached;
+  if (cached.owner != id_) {
+    auto shard = std::make_unique<SpanShard>();
+    std::lock_guard lock(shards_mu_);
+    cached.shard = shards_.emplace_back(std::move(shard)).get();
+    cached.owner = id_;
+  }
+  return *cached.shard;
+}
+
 void Metrics::ObserveTrace(const trace::Trace& trace) {
+  SpanShard& shard = ThreadShard();
   for (const trace::SpanRecord& s : trace.spans()) {
     if (s.name == nullptr) continue;
-    const size_t hash = std::hash<const void*>()(s.name) * 0x9E3779B97F4A7C15ull;
+    const size_t hash = (reinterpret_cast<uintptr_t>(s.name) >> 3) * 0x9E3779B97F4A7C15ull;
     for (size_t probe = 0; probe < kSpanSlots; ++probe) {
-      SpanSlot& slot = spans_[(hash + probe) % kSpanSlots];
+      SpanSlot& slot = shard.slots[(hash + probe) % kSpanSlots];
       const char* name = slot.name.load(std::memory_order_relaxed);
       if (name == nullptr) slot.name.store(name = s.name, std::memory_order_release);
       if (name != s.name) continue;
-      slot.histogram.Observe(s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0);
+      slot.histogram.ObserveSingleWriter(s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0);
       break;
     }
   }
@@ -180,18 +227,20 @@ void Metrics::Write(std::string& out) const {
   Line(out, "kalamdb_rows_deleted_total", {}, rows_deleted_.load(std::memory_order_relaxed));
   Header(out, "kalamdb_span_duration_seconds", "histogram",
          "Duration of traced spans, by span name (sampled requests only).");
-  // Sorted by name. The same name from two different literals (rare) has two slots; only the
-  // first is written, since two series with one label set are invalid.
-  std::vector<std::pair<std::string_view, const Histogram*>> named;
-  for (const SpanSlot& slot : spans_) {
-    if (const char* name = slot.name.load(std::memory_order_acquire)) {
-      named.emplace_back(name, &slot.histogram);
+  // Every shard's histograms summed per span name (two literals with the same text count as
+  // one name), sorted by name.
+  std::map<std::string_view, Histogram> named;
+  {
+    std::lock_guard lock(shards_mu_);
+    for (const auto& shard : shards_) {
+      for (const SpanSlot& slot : shard->slots) {
+        if (const char* name = slot.name.load(std::memory_order_acquire))
+          slot.histogram.AddTo(named[name]);
+      }
     }
   }
-  std::sort(named.begin(), named.end());
-  for (size_t i = 0; i < named.size(); ++i) {
-    if (i > 0 && named[i].first == named[i - 1].first) continue;
-    named[i].second->Write(out, "kalamdb_span_duration_seconds", Label("span", named[i].first));
+  for (const auto& [name, histogram] : named) {
+    histogram.Write(out, "kalamdb_span_duration_seconds", Label("span", name));
   }
 }
 

@@ -1,8 +1,10 @@
 // metrics.h (internal to src/api): counters and latency histograms for GET /metrics.
 //
 // Everything on the request path is a relaxed atomic increment into fixed arrays: no lock, no
-// allocation. Span histograms are fed by the tracer's collector thread alone, in a fixed table
-// keyed by the span name's address (names are string literals): no lock there either.
+// allocation. Span histograms are observed on the request thread when its trace finishes
+// (its spans are still in that core's cache), into a shard of the calling thread keyed by the
+// span name's address (names are string literals): no lock, no shared cache line. A scrape
+// sums the shards.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -10,8 +12,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trace/tracer.h"
 
@@ -26,9 +31,14 @@ class Histogram {
       5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
 
   void Observe(int64_t nanos);
+  // The same for a histogram only one thread ever observes into: plain loads and stores, no
+  // locked read-modify-write (readers still see whole values).
+  void ObserveSingleWriter(int64_t nanos);
   // Writes the _bucket, _sum and _count lines of `name` with `labels` ("route=\"/x\"", may be
   // empty).
   void Write(std::string& out, std::string_view name, std::string_view labels) const;
+  // Adds this histogram's figures into `into` (to write several shards as one).
+  void AddTo(Histogram& into) const;
 
  private:
   std::array<std::atomic<uint64_t>, kBoundsMicros.size() + 1> buckets_{};
@@ -38,6 +48,8 @@ class Histogram {
 
 class Metrics {
  public:
+  Metrics();
+
   // Statuses counted individually; others count as "other".
   static constexpr std::array<int, 18> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405, 408,
                                                     409, 413, 415, 428, 429, 431, 500, 501, 503};
@@ -46,7 +58,7 @@ class Metrics {
   // `route` < kMaxRoutes (the last index is for unknown paths); `route_name` must outlive this.
   void CountRequest(size_t route, std::string_view route_name, int status, int64_t nanos);
   void CountRows(int64_t inserted, int64_t updated, int64_t deleted);
-  // Collector-thread consumer: one observation per span. REQUIRES: one calling thread.
+  // One observation per span of a finished trace, into the calling thread's shard.
   void ObserveTrace(const trace::Trace& trace);
 
   // The Prometheus text exposition (version 0.0.4) of everything above.
@@ -63,14 +75,22 @@ class Metrics {
   std::atomic<uint64_t> rows_updated_{0};
   std::atomic<uint64_t> rows_deleted_{0};
 
-  // Open addressing on the name pointer; a slot's name is published (release) after its
-  // histogram is ready. Names beyond the table's size are not counted.
-  static constexpr size_t kSpanSlots = 256;
+  // One thread's span histograms: open addressing on the name pointer; a slot's name is
+  // published (release) after its histogram is ready. Names beyond the table's size are not
+  // counted. Only the owning thread writes a shard.
+  static constexpr size_t kSpanSlots = 128;
   struct SpanSlot {
     std::atomic<const char*> name{nullptr};
     Histogram histogram;
   };
-  std::array<SpanSlot, kSpanSlots> spans_;
+  struct SpanShard {
+    std::array<SpanSlot, kSpanSlots> slots;
+  };
+  SpanShard& ThreadShard();
+
+  const uint64_t id_;  // tells this instance's thread shards from another's
+  mutable std::mutex shards_mu_;
+  std::vector<std::unique_ptr<SpanShard>> shards_;  // guarded by shards_mu_; never shrinks
 };
 
 }  // namespace kalamdb::api

@@ -12,6 +12,7 @@
 // Asio and Beast stay inside src/http/*.cc: this header includes neither.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,10 @@ struct Response {
   std::string body;
   // Extra header fields (Set-Cookie, CORS ...), written in order.
   std::vector<std::pair<std::string, std::string>> headers;
+  // W3C `traceparent` of the request's trace (55 characters), written when set; kept out of
+  // `headers` so that the traced hot path allocates nothing for it.
+  std::array<char, 55> traceparent{};
+  bool has_traceparent = false;
   // Close the connection after this response.
   bool close = false;
 

@@ -145,6 +145,10 @@ void AppendResponse(std::string& out, const Response& response, bool keep_alive,
     out.append(": ");
     out.append(value);
   }
+  if (response.has_traceparent) {
+    out.append("\r\ntraceparent: ");
+    out.append(response.traceparent.data(), response.traceparent.size());
+  }
   out.append("\r\n\r\n");
   if (!head) out.append(response.body);
 }

@@ -110,24 +110,33 @@ Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits li
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
                                                  std::span<const Param> params,
                                                  std::string* failed_statement) {
+  std::vector<QueryResult> results;
+  KALAMDB_RETURN_IF_ERROR(ExecuteInto(session, sql, params, &results, failed_statement));
+  return results;
+}
+
+Status Engine::ExecuteInto(const Session& session, std::string_view sql,
+                           std::span<const Param> params, std::vector<QueryResult>* results,
+                           std::string* failed_statement) {
   trace::Span execute("sql.execute");
-  auto results = ExecuteTraced(session, sql, params, failed_statement);
+  results->clear();
+  Status st = ExecuteTraced(session, sql, params, results, failed_statement);
   if (execute.recording()) {
     execute.SetAttribute("user_id", session.user_id);
     execute.SetAttribute("namespace", session.default_namespace);
-    if (results.ok()) {
+    if (st.ok()) {
       int64_t rows = 0;
       for (const QueryResult& result : *results) rows += result.row_count;
       execute.SetAttribute("rows", rows);
     }
-    execute.SetStatus(results.status());
+    execute.SetStatus(st);
   }
-  return results;
+  return st;
 }
 
-Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, std::string_view sql,
-                                                       std::span<const Param> params,
-                                                       std::string* failed_statement) {
+Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
+                             std::span<const Param> params, std::vector<QueryResult>* out,
+                             std::string* failed_statement) {
   thread_local Arena arena;
   trace::Span split("sql.split");
   arena.Reset();
@@ -161,7 +170,7 @@ Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, s
     parsed.push_back(*statement);
   }
   ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
-  std::vector<QueryResult> results;
+  std::vector<QueryResult>& results = *out;
   for (size_t i = 0; i < parsed.size(); ++i) {
     std::optional<trace::Span> multi_span;
     if (!single) multi_span.emplace("sql.statement");
@@ -185,7 +194,7 @@ Result<std::vector<QueryResult>> Engine::ExecuteTraced(const Session& session, s
     }
   }
   if (parsed.size() > 1) SumDmlResults(&results);
-  return results;
+  return Status::OK();
 }
 
 }  // namespace kalamdb::sql

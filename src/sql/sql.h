@@ -118,12 +118,15 @@ class Engine {
   Result<std::vector<QueryResult>> Execute(const Session& session, std::string_view sql,
                                            std::span<const Param> params = {},
                                            std::string* failed_statement = nullptr);
+  // The same into `*results` (cleared first), so that a caller can reuse one vector from
+  // request to request (the API does: no allocation for the result list).
+  Status ExecuteInto(const Session& session, std::string_view sql, std::span<const Param> params,
+                     std::vector<QueryResult>* results, std::string* failed_statement = nullptr);
 
  private:
-  // Execute() inside its sql.execute span.
-  Result<std::vector<QueryResult>> ExecuteTraced(const Session& session, std::string_view sql,
-                                                 std::span<const Param> params,
-                                                 std::string* failed_statement);
+  // ExecuteInto() inside its sql.execute span.
+  Status ExecuteTraced(const Session& session, std::string_view sql, std::span<const Param> params,
+                       std::vector<QueryResult>* results, std::string* failed_statement);
 
   catalog::Catalog& catalog_;
   storage::Store& store_;

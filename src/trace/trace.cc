@@ -195,6 +195,22 @@ std::optional<TraceParent> ParseTraceparent(std::string_view h) {
   return TraceParent{*trace_id, *span_id, (flags & 1) != 0};
 }
 
+void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_id, bool sampled) {
+  auto hex64 = [&out](uint64_t v) {
+    for (int shift = 60; shift >= 0; shift -= 4) *out++ = kHexDigits[(v >> shift) & 0xF];
+  };
+  *out++ = '0';
+  *out++ = '0';
+  *out++ = '-';
+  hex64(trace_id.hi);
+  hex64(trace_id.lo);
+  *out++ = '-';
+  hex64(span_id.value);
+  *out++ = '-';
+  *out++ = '0';
+  *out++ = sampled ? '1' : '0';
+}
+
 std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled) {
   std::string out;
   out.reserve(55);
@@ -265,6 +281,13 @@ void Trace::Reset() {
   spans_.clear();
   events_.clear();
   fields_.clear();
+  arena_.clear();
+}
+
+void Trace::Prefault() {
+  spans_.resize(spans_.capacity());
+  spans_.clear();
+  arena_.resize(arena_.capacity());
   arena_.clear();
 }
 

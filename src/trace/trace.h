@@ -96,6 +96,8 @@ struct TraceParent {
 std::optional<TraceParent> ParseTraceparent(std::string_view header);
 // Formats the 55-character header value.
 std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled);
+// The same into `out` (exactly 55 characters, no terminator).
+void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_id, bool sampled);
 
 // ---------------------------------------------------------------------------------------------
 // Sampling
@@ -233,6 +235,9 @@ class Trace {
   void Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled);
   // Forgets every record and id. Keeps all capacity: steady-state reuse allocates nothing.
   void Reset();
+  // Touches every page of the reserved storage once, so that recording into a new trace takes
+  // no page faults (they would land inside whichever span first reaches a fresh page).
+  void Prefault();
 
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {

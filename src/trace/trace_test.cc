@@ -35,6 +35,10 @@ TEST(TraceparentTest, ParsesValidHeader) {
   auto unsampled = ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
   ASSERT_TRUE(unsampled);
   EXPECT_FALSE(unsampled->sampled);
+  char buffer[55];
+  FormatTraceparentTo(buffer, tp->trace_id, tp->parent_span_id, false);
+  EXPECT_EQ(std::string_view(buffer, 55),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
   EXPECT_EQ(FormatTraceparent(tp->trace_id, tp->parent_span_id, true),
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 }
