@@ -284,13 +284,6 @@ void Trace::Reset() {
   arena_.clear();
 }
 
-void Trace::Prefault() {
-  spans_.resize(spans_.capacity());
-  spans_.clear();
-  arena_.resize(arena_.capacity());
-  arena_.clear();
-}
-
 int32_t Trace::AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
                        SpanId id) {
   if (spans_.size() >= max_spans_) {

@@ -235,9 +235,6 @@ class Trace {
   void Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled);
   // Forgets every record and id. Keeps all capacity: steady-state reuse allocates nothing.
   void Reset();
-  // Touches every page of the reserved storage once, so that recording into a new trace takes
-  // no page faults (they would land inside whichever span first reaches a fresh page).
-  void Prefault();
 
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {
