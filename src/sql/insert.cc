@@ -340,25 +340,31 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     }
     std::unordered_set<std::string_view> seen;
     seen.reserve(row_count);
-    size_t lookups = 0;
     for (size_t r = 0; r < row_count; ++r) {
-      const Value& pk = values[r * column_count + table.primary_key];
       if (!seen.insert(key_of(r)).second) {
+        const Value& pk = values[r * column_count + table.primary_key];
         return Status(ErrorCode::kAlreadyExists,
                       "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
                           "' appears multiple times in column '" + pk_column.name + "'");
       }
-      ++lookups;
-      auto stored = context.store.Get(storage::Family::kRows, key_of(r));
-      if (!stored.ok()) return stored.status();
-      if (stored->has_value()) {
-        auto deleted = storage::PeekDeleted(**stored);
-        if (!deleted.ok() || !*deleted) {
-          return Status(ErrorCode::kAlreadyExists,
-                        "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
-                            "' already exists in column '" + pk_column.name + "'");
-        }
-      }
+    }
+    // Every key in one batched lookup; a stored row blocks the INSERT unless soft-deleted.
+    std::string_view* lookup = arena.AllocateArray<std::string_view>(row_count);
+    for (size_t r = 0; r < row_count; ++r) lookup[r] = key_of(r);
+    size_t taken = row_count;  // the first row whose key is taken
+    KALAMDB_RETURN_IF_ERROR(context.store.MultiGet(
+        storage::Family::kRows, std::span<const std::string_view>(lookup, row_count),
+        [&](size_t r, const std::string_view* stored) {
+          if (stored == nullptr || taken < r) return;
+          auto deleted = storage::PeekDeleted(*stored);
+          if (!deleted.ok() || !*deleted) taken = r;
+        }));
+    const size_t lookups = row_count;
+    if (taken < row_count) {
+      const Value& pk = values[taken * column_count + table.primary_key];
+      return Status(ErrorCode::kAlreadyExists,
+                    "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
+                        "' already exists in column '" + pk_column.name + "'");
     }
     pk_check.SetAttribute("lookups", lookups);
   } else {

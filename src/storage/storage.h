@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -91,6 +92,11 @@ class Store {
 
   // The value stored at `key`, or nullopt. Errors: kStorageIo, kShuttingDown after Close().
   Result<std::optional<std::string>> Get(Family family, std::string_view key) const;
+  // Looks up every key of `keys` in one batched RocksDB MultiGet and calls
+  // `visit(index, value)` for each, in order: `value` is null when the key is absent and is
+  // valid only during the call. Errors: kStorageIo (the first failing key's), kShuttingDown.
+  Status MultiGet(Family family, std::span<const std::string_view> keys,
+                  const std::function<void(size_t, const std::string_view*)>& visit) const;
   // Writes one key. Writes to kMeta are always synced (catalog and users must survive a
   // machine crash); writes to other families honour Options::sync_writes. Write() syncs when
   // any op of the batch touches kMeta.

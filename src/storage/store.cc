@@ -120,6 +120,36 @@ Result<std::optional<std::string>> Store::Get(Family family, std::string_view ke
   return std::optional<std::string>(std::move(value));
 }
 
+Status Store::MultiGet(Family family, std::span<const std::string_view> keys,
+                       const std::function<void(size_t, const std::string_view*)>& visit) const {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  // Per-thread scratch, grown to the largest batch seen: no allocation in steady state.
+  thread_local std::vector<rocksdb::Slice> slices;
+  thread_local std::vector<rocksdb::PinnableSlice> values;
+  thread_local std::vector<rocksdb::Status> statuses;
+  const size_t n = keys.size();
+  slices.resize(n);
+  if (values.size() < n) values.resize(n);
+  statuses.resize(n);
+  for (size_t i = 0; i < n; ++i) slices[i] = ToSlice(keys[i]);
+  impl_->db->MultiGet(impl_->read_options, impl_->families[static_cast<size_t>(family) + 1], n,
+                      slices.data(), values.data(), statuses.data());
+  Status failure;
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].ok()) {
+      const std::string_view value(values[i].data(), values[i].size());
+      visit(i, &value);
+    } else if (statuses[i].IsNotFound()) {
+      visit(i, nullptr);
+    } else if (failure.ok()) {
+      failure = FromRocks(statuses[i], "multiget");
+    }
+    values[i].Reset();
+  }
+  return failure;
+}
+
 Status Store::Put(Family family, std::string_view key, std::string_view value) {
   std::shared_lock lock(impl_->mu);
   if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");

@@ -66,6 +66,38 @@ TEST(StoreTest, DeleteRangeRemovesOnlyTheRange) {
   EXPECT_TRUE((*store)->Get(Family::kRows, "c1")->has_value());
 }
 
+TEST(StoreTest, MultiGetVisitsEveryKeyInOrder) {
+  test::TempDir dir;
+  auto store = Store::Open({.path = dir.path()});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Put(Family::kRows, "b", "2").ok());
+  ASSERT_TRUE((*store)->Put(Family::kRows, "d", std::string(100, 'x')).ok());
+  ASSERT_TRUE((*store)->Put(Family::kMeta, "a", "meta").ok());  // other family: not seen
+  std::vector<std::string_view> keys = {"a", "b", "c", "d", "b"};
+  std::vector<std::string> seen;
+  ASSERT_TRUE((*store)
+                  ->MultiGet(Family::kRows, keys,
+                             [&](size_t i, const std::string_view* value) {
+                               seen.push_back(std::to_string(i) + "=" +
+                                              (value ? std::string(*value) : "-"));
+                             })
+                  .ok());
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"0=-", "1=2", "2=-", "3=" + std::string(100, 'x'), "4=2"}));
+  // A second, smaller batch reuses the scratch space.
+  seen.clear();
+  ASSERT_TRUE((*store)
+                  ->MultiGet(Family::kRows, std::span<const std::string_view>(keys.data(), 2),
+                             [&](size_t i, const std::string_view* value) {
+                               seen.push_back(std::to_string(i) + (value ? "+" : "-"));
+                             })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"0-", "1+"}));
+  ASSERT_TRUE((*store)->Close().ok());
+  EXPECT_EQ((*store)->MultiGet(Family::kRows, keys, [](size_t, const std::string_view*) {}).code(),
+            ErrorCode::kShuttingDown);
+}
+
 TEST(StoreTest, SecondOpenOfSameDirectoryFails) {
   test::TempDir dir;
   auto first = Store::Open({.path = dir.path()});
