@@ -8,7 +8,7 @@
 // A collector thread drains the sink every `collect_interval_ms`: it copies each trace into an
 // exact-size immutable snapshot (shared_ptr<const Trace>), keeps the snapshot in the TraceStore
 // (the last `store_max_traces` traces, served by /v1/api/traces), passes it to the consumers
-// (the OTLP exporter, span metrics), and returns the request-side Trace to the pool.
+// (the OTLP exporter), and returns the request-side Trace to the pool.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
