@@ -1,6 +1,11 @@
 // Cost of a span on the request thread, with tracing on and off.
 #include <benchmark/benchmark.h>
 
+#include <span>
+#include <string>
+#include <vector>
+
+#include "trace/otlp.h"
 #include "trace/trace.h"
 
 namespace {
@@ -51,6 +56,91 @@ void BM_ReadTicks(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(kalamdb::trace::ReadTicks());
 }
 BENCHMARK(BM_ReadTicks);
+
+// OTLP encoding of a batch of 36 INSERT-shaped traces (14 spans each, the attributes of the
+// real tree): the exporter thread's cost per span.
+void BM_OtlpEncodeInsertTraces(benchmark::State& state) {
+  std::vector<std::unique_ptr<Trace>> traces;
+  std::vector<const Trace*> views;
+  for (int t = 0; t < 36; ++t) {
+    auto trace = std::make_unique<Trace>();
+    trace->Begin();
+    {
+      ScopedTrace scope(*trace);
+      Span root("POST /v1/api/sql", kalamdb::trace::SpanKind::kServer);
+      root.SetAttribute("http.method", "POST");
+      root.SetAttribute("http.route", "/v1/api/sql");
+      root.SetAttribute("http.status_code", 200);
+      root.SetAttribute("http.request_content_length", 55);
+      root.SetAttribute("net.peer.ip", "127.0.0.1");
+      {
+        Span auth("auth.check");
+        auth.SetAttribute("auth.method", "basic");
+        auth.SetAttribute("user_id", "root");
+        auth.SetAttribute("role", "system");
+        Span basic("auth.basic");
+        basic.SetAttribute("cache.hit", true);
+      }
+      {
+        Span execute("sql.execute");
+        execute.SetAttribute("statement_count", 1);
+        execute.SetAttribute("user_id", "root");
+        execute.SetAttribute("namespace", "default");
+        execute.SetAttribute("rows", 1);
+        { Span split("sql.split"); }
+        Span statement("sql.statement");
+        statement.SetAttribute("kind", "insert");
+        statement.SetAttribute("table", "app.t");
+        statement.SetAttribute("rows", 1);
+        {
+          Span parse("sql.parse");
+          parse.SetAttribute("cache.hit", false);
+          parse.SetAttribute("sql.length", 44);
+        }
+        { Span plan("sql.plan"); }
+        {
+          Span coerce("coerce_rows");
+          coerce.SetAttribute("rows", 1);
+          coerce.SetAttribute("columns", 2);
+        }
+        {
+          Span pk("pk_check");
+          pk.SetAttribute("rows", 1);
+          pk.SetAttribute("lookups", 1);
+        }
+        {
+          Span encode("row.encode");
+          encode.SetAttribute("rows", 1);
+          encode.SetAttribute("bytes", 22);
+        }
+        Span write("store.write");
+        write.SetAttribute("rows", 1);
+        Span batch("rocksdb.batch");
+        batch.SetAttribute("op_count", 1);
+        batch.SetAttribute("bytes", 50);
+        batch.SetAttribute("sync", false);
+      }
+      Span response("http.write_response");
+      response.SetAttribute("bytes", 107);
+    }
+    views.push_back(trace.get());
+    traces.push_back(std::move(trace));
+  }
+  kalamdb::trace::OtlpResource resource;
+  resource.service_version = "0.1.0";
+  resource.host_name = "bench-host";
+  std::string body;
+  size_t spans = 0;
+  for (const Trace* t : views) spans += t->spans().size();
+  for (auto _ : state) {
+    body.clear();
+    kalamdb::trace::EncodeOtlpRequest(views, resource, &body);
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * spans));
+  state.counters["bytes_per_span"] = static_cast<double>(body.size()) / static_cast<double>(spans);
+}
+BENCHMARK(BM_OtlpEncodeInsertTraces);
 
 }  // namespace
 

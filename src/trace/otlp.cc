@@ -43,48 +43,42 @@ inline char* PutVarint(char* p, uint64_t v) {
 
 class PbWriter {
  public:
-  explicit PbWriter(std::string* out) : out_(out) {}
+  // Appends to *out. Bytes are written through a cursor into space the string already holds
+  // (grown in large steps), not by one append per field; Done() trims the string to what was
+  // written and must be called last.
+  explicit PbWriter(std::string* out) : out_(out), len_(out->size()) {}
 
-  // Each field is appended in one or two appends: the tag, length and small payloads are
-  // assembled on the stack first.
-  void Varint(uint64_t v) {
-    char buf[10];
-    out_->append(buf, static_cast<size_t>(PutVarint(buf, v) - buf));
-  }
+  void Varint(uint64_t v) { len_ = PutVarint(Ensure(10), v) - out_->data(); }
   void Tag(uint32_t field, WireType type) { Varint((field << 3) | type); }
   void VarintField(uint32_t field, uint64_t v) {
-    char buf[20];
-    char* p = PutVarint(buf, (field << 3) | kVarint);
-    p = PutVarint(p, v);
-    out_->append(buf, static_cast<size_t>(p - buf));
+    char* p = PutVarint(Ensure(20), (field << 3) | kVarint);
+    len_ = PutVarint(p, v) - out_->data();
   }
   void Fixed64Field(uint32_t field, uint64_t v) {
-    char buf[18];
-    char* p = PutVarint(buf, (field << 3) | kFixed64);
+    char* p = PutVarint(Ensure(18), (field << 3) | kFixed64);
     for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(v >> (8 * i));  // little-endian
-    out_->append(buf, static_cast<size_t>(p - buf));
+    len_ = p - out_->data();
   }
   // Tag and length of a length-delimited field whose payload follows.
   void LengthPrefix(uint32_t field, size_t length) {
-    char buf[20];
-    char* p = PutVarint(buf, (field << 3) | kLengthDelimited);
-    p = PutVarint(p, length);
-    out_->append(buf, static_cast<size_t>(p - buf));
+    char* p = PutVarint(Ensure(20), (field << 3) | kLengthDelimited);
+    len_ = PutVarint(p, length) - out_->data();
   }
   void BytesField(uint32_t field, std::string_view bytes) {
-    LengthPrefix(field, bytes.size());
-    out_->append(bytes);
+    char* p = PutVarint(Ensure(20 + bytes.size()), (field << 3) | kLengthDelimited);
+    p = PutVarint(p, bytes.size());
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    len_ = p + bytes.size() - out_->data();
   }
   // Big-endian id bytes (trace ids and span ids are written most significant byte first).
   void IdField(uint32_t field, uint64_t hi, uint64_t lo, bool sixteen) {
-    char buf[32];
-    char* p = PutVarint(buf, (field << 3) | kLengthDelimited);
+    char* p = PutVarint(Ensure(32), (field << 3) | kLengthDelimited);
     *p++ = static_cast<char>(sixteen ? 16 : 8);
     if (sixteen) {
       for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(hi >> (8 * i));
     }
     for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(lo >> (8 * i));
-    out_->append(buf, static_cast<size_t>(p - buf));
+    len_ = p - out_->data();
   }
 
   // A nested message of unknown size: the length is written by End(). `reserve` bytes are set
@@ -95,25 +89,41 @@ class PbWriter {
   };
   Mark Begin(uint32_t field, size_t reserve) {
     Tag(field, kLengthDelimited);
-    Mark m{out_->size(), reserve};
-    out_->append(reserve, '\0');
+    Ensure(reserve);
+    Mark m{len_, reserve};
+    len_ += reserve;
     return m;
   }
   void End(const Mark& m) {
-    const size_t length = out_->size() - m.pos - m.reserve;
+    const size_t length = len_ - m.pos - m.reserve;
     const size_t need = VarintSize(length);
-    if (need > m.reserve) {
-      out_->insert(m.pos, need - m.reserve, '\0');
-    } else if (need < m.reserve) {
-      out_->erase(m.pos, m.reserve - need);
+    if (need != m.reserve) {
+      if (need > m.reserve) Ensure(need - m.reserve);
+      char* data = out_->data();
+      std::memmove(data + m.pos + need, data + m.pos + m.reserve, length);
+      len_ = len_ + need - m.reserve;
     }
     PutVarint(out_->data() + m.pos, length);
   }
 
-  std::string* out() { return out_; }
+  // Room for `n` more bytes up front (a size hint).
+  void Reserve(size_t n) { Ensure(n); }
+  // For writers that assemble several fields at once: Cursor(n) gives room for n bytes at the
+  // cursor, Advance(p) moves the cursor to p (at most n bytes further).
+  char* Cursor(size_t n) { return Ensure(n); }
+  void Advance(char* p) { len_ = static_cast<size_t>(p - out_->data()); }
+  // Trims the string to the bytes written.
+  void Done() { out_->resize(len_); }
 
  private:
+  // Room for `n` bytes at the cursor; returns the cursor.
+  char* Ensure(size_t n) {
+    if (out_->size() - len_ < n) out_->resize(std::max(out_->size() * 2, len_ + n + 4096));
+    return out_->data() + len_;
+  }
+
   std::string* out_;
+  size_t len_;  // bytes written; out_->size() may be larger (space not yet used)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +182,15 @@ void StringKeyValue(PbWriter& w, uint32_t field, std::string_view key, std::stri
   w.BytesField(f::kAnyString, value);
 }
 
+// Writes the bytes of a length-delimited field at `p`; returns the byte after it.
+inline char* PutBytesField(char* p, uint32_t field, std::string_view bytes) {
+  p = PutVarint(p, (field << 3) | kLengthDelimited);
+  p = PutVarint(p, bytes.size());
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
+}
+
+// One KeyValue (key, AnyValue) written in one go: its size is known up front.
 void AttrKeyValue(PbWriter& w, uint32_t field, const Trace& trace, const AttrRecord& a) {
   const std::string_view key = Cstr(a.key);
   std::string_view str;
@@ -193,23 +212,32 @@ void AttrKeyValue(PbWriter& w, uint32_t field, const Trace& trace, const AttrRec
   }
   const size_t kv = LengthDelimitedSize(f::kKeyValueKey, key.size()) +
                     LengthDelimitedSize(f::kKeyValueValue, any);
-  w.LengthPrefix(field, kv);
-  w.BytesField(f::kKeyValueKey, key);
-  w.LengthPrefix(f::kKeyValueValue, any);
+  char* p = w.Cursor(LengthDelimitedSize(field, kv));
+  p = PutVarint(p, (field << 3) | kLengthDelimited);
+  p = PutVarint(p, kv);
+  p = PutBytesField(p, f::kKeyValueKey, key);
+  p = PutVarint(p, (f::kKeyValueValue << 3) | kLengthDelimited);
+  p = PutVarint(p, any);
   switch (a.type) {
     case ValueType::kString:
-      w.BytesField(f::kAnyString, str);
+      p = PutBytesField(p, f::kAnyString, str);
       break;
     case ValueType::kBool:
-      w.VarintField(f::kAnyBool, a.int_value != 0 ? 1 : 0);
+      p = PutVarint(p, (f::kAnyBool << 3) | kVarint);
+      *p++ = static_cast<char>(a.int_value != 0 ? 1 : 0);
       break;
     case ValueType::kInt:
-      w.VarintField(f::kAnyInt, static_cast<uint64_t>(a.int_value));
+      p = PutVarint(p, (f::kAnyInt << 3) | kVarint);
+      p = PutVarint(p, static_cast<uint64_t>(a.int_value));
       break;
-    case ValueType::kDouble:
-      w.Fixed64Field(f::kAnyDouble, std::bit_cast<uint64_t>(a.double_value));
+    case ValueType::kDouble: {
+      p = PutVarint(p, (f::kAnyDouble << 3) | kFixed64);
+      const uint64_t bits = std::bit_cast<uint64_t>(a.double_value);
+      for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(bits >> (8 * i));
       break;
+    }
   }
+  w.Advance(p);
 }
 
 // Writes one ExportTraceServiceRequest incrementally: the constructor opens the resource and
@@ -241,14 +269,14 @@ class RequestEncoder {
     if (begin >= end) return;
     GroupEvents(trace);
     // A rough size hint: keeps reallocation rare for typical spans.
-    std::string* out = w_.out();
-    out->reserve(out->size() + (end - begin) * 160);
+    w_.Reserve((end - begin) * 160);
     for (size_t i = begin; i < end; ++i) WriteSpan(trace, i);
   }
 
   void Finish() {
     w_.End(scope_spans_);
     w_.End(resource_spans_);
+    w_.Done();
   }
 
  private:
