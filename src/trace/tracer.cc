@@ -152,7 +152,11 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
     Recycle(std::move(trace));
     return;
   }
-  sink_.TrySubmit(std::move(trace));
+  // The exact-size copy is made here, while the trace is in this core's cache (after the
+  // request's last span: it is in no span's time), and the request-side trace, with its
+  // reserved capacity, goes straight back to the pool, still warm for the next request.
+  sink_.TrySubmit(std::make_unique<Trace>(*trace));
+  Recycle(std::move(trace));
 }
 
 void Tracer::Recycle(std::unique_ptr<Trace> trace) {
@@ -175,9 +179,8 @@ void Tracer::Flush() {
 
 void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
   for (auto& trace : batch) {
-    // An exact-size copy: the request-side trace keeps its large reserved capacity.
-    TraceSnapshot snapshot = std::make_shared<const Trace>(*trace);
-    Recycle(std::move(trace));
+    // Already an exact-size copy (Finish): it becomes the snapshot as it is.
+    TraceSnapshot snapshot(std::move(trace));
     for (const auto& consumer : consumers_) consumer(snapshot);
     store_.Add(std::move(snapshot));
     collected_.fetch_add(1, std::memory_order_relaxed);

@@ -2,13 +2,14 @@
 //
 // A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
 // state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// is O(1) and never waits: a sampled trace goes into a bounded TraceSink (full: the whole trace
-// is dropped and counted), an unsampled one straight back to the pool.
+// never waits: for a sampled trace it makes an exact-size copy (while the trace is in this
+// core's cache) and pushes the copy into a bounded TraceSink (full: the whole trace is dropped
+// and counted); the request-side Trace goes back to the pool at once, warm for the next request.
 //
-// A collector thread drains the sink every `collect_interval_ms`: it copies each trace into an
-// exact-size immutable snapshot (shared_ptr<const Trace>), keeps the snapshot in the TraceStore
-// (the last `store_max_traces` traces, served by /v1/api/traces), passes it to the consumers
-// (the OTLP exporter), and returns the request-side Trace to the pool.
+// A collector thread drains the sink every `collect_interval_ms`: each copy becomes an
+// immutable snapshot (shared_ptr<const Trace>), kept in the TraceStore (the last
+// `store_max_traces` traces, served by /v1/api/traces) and passed to the consumers (the OTLP
+// exporter).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
