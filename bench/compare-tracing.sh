@@ -90,7 +90,6 @@ start_server() {  # $1 = configuration
   case "$1" in
     off) env+=(KALAMDB_TRACES_ENABLED=false) ;;
     store) ;;
-    store100) env+=(KALAMDB_TRACES_MAX_TRACES=100) ;;
     export) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port) ;;
     dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
   esac
@@ -122,7 +121,7 @@ rate() {  # wrk output -> requests/s as an integer; fails on any error answer
 }
 
 declare -A results
-configs=(${CONFIGS:-off store export dead})
+configs=(${CONFIGS:-off store export dead})  # CONFIGS="off store" runs a subset
 for round in $(seq "$rounds"); do
   for config in "${configs[@]}"; do
     start_server "$config"

@@ -212,14 +212,8 @@ void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_
 }
 
 std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled) {
-  std::string out;
-  out.reserve(55);
-  out += "00-";
-  AppendHex64(out, trace_id.hi);
-  AppendHex64(out, trace_id.lo);
-  out.push_back('-');
-  AppendHex64(out, span_id.value);
-  out += sampled ? "-01" : "-00";
+  std::string out(55, '\0');
+  FormatTraceparentTo(out.data(), trace_id, span_id, sampled);
   return out;
 }
 
