@@ -269,6 +269,9 @@ class Server::Impl {
     Conn* head = nullptr;  // intrusive list of live connections
     bool draining = false;
     std::optional<asio::steady_timer> sweep_timer;
+    // Set on the worker's thread by Stop's last step: the sweep must not re-arm after it (a
+    // sweep already queued when the timer is cancelled completes without an error).
+    bool stopped = false;
     // Nanoseconds this worker spent serving (from a read's completion to the next read),
     // written by the worker only.
     std::atomic<int64_t> busy_ns{0};
@@ -397,6 +400,7 @@ class Server::Impl {
       Worker* raw = w.get();
       asio::post(raw->ctx, [raw] {
         boost::system::error_code ignored;
+        raw->stopped = true;
         if (raw->sweep_timer) raw->sweep_timer->cancel();
         for (Conn* c = raw->head; c != nullptr; c = c->next) c->socket.close(ignored);
         raw->guard.reset();
@@ -415,7 +419,7 @@ class Server::Impl {
   void ArmSweep(Worker& w) {
     w.sweep_timer->expires_after(std::chrono::milliseconds(500));
     w.sweep_timer->async_wait([this, &w](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || w.stopped) return;
       Sweep(w);
       ArmSweep(w);
     });
