@@ -986,15 +986,15 @@ void Api::Impl::PrometheusMetrics(const Request& request, Response& response) {
   metrics.Write(response.body);
   if (options.tracer != nullptr) {
     trace::TracerStats s = options.tracer->stats();
-    auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
-      AppendPrometheusMetric(response.body, name, type, help, value);
-    };
-    line("kalamdb_traces_finished_total", "counter", "Sampled request traces finished.",
-         s.finished);
-    line("kalamdb_traces_dropped_total", "counter",
-         "Traces dropped because the collector queue was full.", s.dropped_queue_full);
-    line("kalamdb_trace_queue_depth", "gauge", "Traces waiting for the collector.", s.queue_depth);
-    line("kalamdb_trace_store_traces", "gauge", "Traces kept for /v1/api/traces.", s.stored);
+    AppendPrometheusMetric(response.body, "kalamdb_traces_finished_total", "counter",
+                           "Sampled request traces finished.", s.finished);
+    AppendPrometheusMetric(response.body, "kalamdb_traces_dropped_total", "counter",
+                           "Traces dropped because the collector queue was full.",
+                           s.dropped_queue_full);
+    AppendPrometheusMetric(response.body, "kalamdb_trace_queue_depth", "gauge",
+                           "Traces waiting for the collector.", s.queue_depth);
+    AppendPrometheusMetric(response.body, "kalamdb_trace_store_traces", "gauge",
+                           "Traces kept for /v1/api/traces.", s.stored);
   }
   if (options.extra_metrics) options.extra_metrics(response.body);
 }

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "cli/connection.h"
+#include "cli/options.h"
 #include "common/json_writer.h"
 
 namespace kalamdb::cli {
@@ -194,13 +195,7 @@ BenchArgs ParseBenchArgs(const std::vector<std::string>& args, const char* (*env
                          int pid) {
   BenchArgs out;
   BenchOptions o;
-  auto env_or = [env](const char* name, std::string fallback) {
-    const char* value = env(name);
-    return value != nullptr ? std::string(value) : fallback;
-  };
-  o.url = env_or("KALAMDB_SERVER_URL", "http://127.0.0.1:8080");
-  o.user = env_or("KALAMDB_USER", "root");
-  o.password = env_or("KALAMDB_ROOT_PASSWORD", "");
+  ConnectionOptions conn = ConnectionDefaults(env);
   o.ns = "bench_" + std::to_string(pid);
   std::string only;
   double duration = 0;
@@ -212,12 +207,7 @@ BenchArgs ParseBenchArgs(const std::vector<std::string>& args, const char* (*env
       "insert",
       "insert throughput: single-row, batched and parallel INSERTs into a fresh namespace, "
       "with client latency percentiles and the server's own time");
-  insert->add_option("--url", o.url, "server URL (env KALAMDB_SERVER_URL)")->capture_default_str();
-  insert->add_option("--user,-u", o.user, "user name (env KALAMDB_USER)")->capture_default_str();
-  auto* password_opt =
-      insert->add_option("--password,-p", o.password, "password (env KALAMDB_ROOT_PASSWORD)");
-  auto* token_opt = insert->add_option("--token", o.token, "access token (instead of a login)");
-  password_opt->excludes(token_opt);
+  AddConnectionOptions(*insert, conn);
   auto* single_opt = insert->add_option("--single", o.single, "single-row INSERTs")
                          ->check(IntIn(1, 100'000'000))
                          ->capture_default_str();
@@ -267,6 +257,10 @@ BenchArgs ParseBenchArgs(const std::vector<std::string>& args, const char* (*env
     out.exit_code = 2;
     return out;
   }
+  o.url = std::move(conn.url);
+  o.user = std::move(conn.user);
+  o.password = std::move(conn.password);
+  o.token = std::move(conn.token);
   if (!ParseServerUrl(o.url)) {
     out.err = "kalam bench: --url: cannot use '" + o.url + "' (expected http://host:port)\n";
     out.exit_code = 2;

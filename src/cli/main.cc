@@ -11,6 +11,7 @@
 
 #include "cli/bench.h"
 #include "cli/connection.h"
+#include "cli/options.h"
 #include "cli/shell.h"
 #include "cli/traces.h"
 
@@ -19,11 +20,6 @@ extern "C" {
 }
 
 namespace {
-
-std::string EnvOr(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? std::string(value) : fallback;
-}
 
 // Interactive loop: line editing, persistent history in ~/.kalam_history.
 int RunInteractive(kalamdb::cli::Shell& shell) {
@@ -65,19 +61,16 @@ int main(int argc, char** argv) {
     return kalamdb::cli::TracesMain(argc - 1, argv + 1);
   }
   CLI::App app{"kalam: command-line client for kalamdb (also: kalam bench insert, kalam traces)"};
-  std::string url = EnvOr("KALAMDB_SERVER_URL", "http://127.0.0.1:8080");
-  std::string user = EnvOr("KALAMDB_USER", "root");
-  std::string password = EnvOr("KALAMDB_ROOT_PASSWORD", "");
-  std::string token;
+  kalamdb::cli::ConnectionOptions conn = kalamdb::cli::ConnectionDefaults(
+      [](const char* name) -> const char* { return std::getenv(name); });
+  const std::string& url = conn.url;
+  const std::string& user = conn.user;
+  const std::string& password = conn.password;
+  const std::string& token = conn.token;
   std::string command;
   std::string file;
   std::string format_name = "table";
-  app.add_option("--url", url, "server URL (env KALAMDB_SERVER_URL)")->capture_default_str();
-  app.add_option("--user,-u", user, "user name (env KALAMDB_USER)")->capture_default_str();
-  auto* password_opt =
-      app.add_option("--password,-p", password, "password (env KALAMDB_ROOT_PASSWORD)");
-  auto* token_opt = app.add_option("--token", token, "access token (instead of a login)");
-  password_opt->excludes(token_opt);
+  kalamdb::cli::AddConnectionOptions(app, conn);
   auto* command_opt = app.add_option("-c,--command", command, "run SQL (or a \\ command) and exit");
   auto* file_opt = app.add_option("-f,--file", file, "run the statements of a file and exit");
   command_opt->excludes(file_opt);

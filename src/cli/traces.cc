@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/connection.h"
+#include "cli/options.h"
 #include "common/base64.h"
 #include "http/client.h"
 
@@ -21,11 +22,6 @@ namespace {
 
 using traces::Analysis;
 using traces::TraceSet;
-
-std::string EnvOr(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? std::string(value) : fallback;
-}
 
 struct HttpUrl {
   std::string host;
@@ -176,10 +172,12 @@ int TracesMain(int argc, char** argv) {
       "kalam traces: analyse request traces (waterfalls, gaps, per-path latency, critical path, "
       "slow-vs-rest, warnings) from the server's store, a Jaeger query service or a saved file"};
   app.name("kalam traces");
-  std::string url = EnvOr("KALAMDB_SERVER_URL", "http://127.0.0.1:8080");
-  std::string user = EnvOr("KALAMDB_USER", "root");
-  std::string password = EnvOr("KALAMDB_ROOT_PASSWORD", "");
-  std::string token;
+  ConnectionOptions conn =
+      ConnectionDefaults([](const char* name) -> const char* { return std::getenv(name); });
+  const std::string& url = conn.url;
+  const std::string& user = conn.user;
+  const std::string& password = conn.password;
+  const std::string& token = conn.token;
   std::string jaeger;
   std::string service = "kalamdb-server";
   traces::Options options;
@@ -190,12 +188,7 @@ int TracesMain(int argc, char** argv) {
   std::string save;
   std::string load;
   std::vector<std::string> diff;
-  app.add_option("--url", url, "server URL (env KALAMDB_SERVER_URL)")->capture_default_str();
-  app.add_option("--user,-u", user, "admin user (env KALAMDB_USER)")->capture_default_str();
-  auto* password_opt =
-      app.add_option("--password,-p", password, "password (env KALAMDB_ROOT_PASSWORD)");
-  auto* token_opt = app.add_option("--token", token, "access token (Bearer) instead of a password");
-  password_opt->excludes(token_opt);
+  AddConnectionOptions(app, conn, "admin user");
   auto* jaeger_opt = app.add_option(
       "--jaeger", jaeger, "read from a Jaeger query service, e.g. http://127.0.0.1:16686");
   app.add_option("--service", service, "service name")->capture_default_str();

@@ -63,47 +63,48 @@ std::string HostName() {
 // RocksDB figures for GET /metrics.
 void AppendStoreMetrics(const storage::Store& store, std::string& out) {
   const storage::StoreStats s = store.Stats();
-  auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
-    api::AppendPrometheusMetric(out, name, type, help, value);
-  };
-  line("kalamdb_rocksdb_writes_total", "counter", "RocksDB write batches applied.", s.writes);
-  line("kalamdb_rocksdb_write_ops_total", "counter", "Puts and deletes in those batches.",
-       s.write_ops);
-  line("kalamdb_rocksdb_write_bytes_total", "counter", "WriteBatch data bytes written.",
-       s.write_bytes);
-  line("kalamdb_rocksdb_write_stall_stops", "gauge", "Write stops in the rows family since open.",
-       s.stall_stops);
-  line("kalamdb_rocksdb_write_stall_slowdowns", "gauge",
-       "Write slowdowns in the rows family since open.", s.stall_slowdowns);
-  line("kalamdb_rocksdb_delayed_write_rate_bytes", "gauge",
-       "Write rate RocksDB allows while it delays writes (0: not delaying).", s.delayed_write_rate);
-  line("kalamdb_rocksdb_write_stopped", "gauge", "1 while RocksDB stops writes.",
-       s.write_stopped ? 1 : 0);
-  line("kalamdb_rocksdb_memtable_bytes", "gauge", "Bytes in all memtables.", s.memtable_bytes);
-  line("kalamdb_rocksdb_estimated_rows", "gauge", "Estimated keys in the rows family.",
-       s.estimated_rows);
-  line("kalamdb_rocksdb_running_flushes", "gauge", "Flushes running now.", s.running_flushes);
-  line("kalamdb_rocksdb_running_compactions", "gauge", "Compactions running now.",
-       s.running_compactions);
+  using api::AppendPrometheusMetric;
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_writes_total", "counter",
+                         "RocksDB write batches applied.", s.writes);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_write_ops_total", "counter",
+                         "Puts and deletes in those batches.", s.write_ops);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_write_bytes_total", "counter",
+                         "WriteBatch data bytes written.", s.write_bytes);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_write_stall_stops", "gauge",
+                         "Write stops in the rows family since open.", s.stall_stops);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_write_stall_slowdowns", "gauge",
+                         "Write slowdowns in the rows family since open.", s.stall_slowdowns);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_delayed_write_rate_bytes", "gauge",
+                         "Write rate RocksDB allows while it delays writes (0: not delaying).",
+                         s.delayed_write_rate);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_write_stopped", "gauge",
+                         "1 while RocksDB stops writes.", s.write_stopped ? 1 : 0);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_memtable_bytes", "gauge", "Bytes in all memtables.",
+                         s.memtable_bytes);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_estimated_rows", "gauge",
+                         "Estimated keys in the rows family.", s.estimated_rows);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_running_flushes", "gauge", "Flushes running now.",
+                         s.running_flushes);
+  AppendPrometheusMetric(out, "kalamdb_rocksdb_running_compactions", "gauge",
+                         "Compactions running now.", s.running_compactions);
 }
 
 // OTLP exporter figures for GET /metrics.
 void AppendExporterMetrics(const trace::ExporterStats& s, std::string& out) {
-  auto line = [&](const char* name, const char* type, const char* help, uint64_t value) {
-    api::AppendPrometheusMetric(out, name, type, help, value);
-  };
-  line("kalamdb_otlp_queue_traces", "gauge", "Traces waiting for OTLP export.", s.queue_depth);
-  line("kalamdb_otlp_exported_spans_total", "counter", "Spans the collector accepted.",
-       s.exported_spans);
-  line("kalamdb_otlp_export_requests_total", "counter", "Export requests the collector accepted.",
-       s.exported_requests);
-  line("kalamdb_otlp_failed_requests_total", "counter", "Failed export attempts (retries count).",
-       s.failed_requests);
-  line("kalamdb_otlp_dropped_traces_total", "counter",
-       "Traces dropped because the export queue was full.", s.dropped_queue_full);
-  line("kalamdb_otlp_dropped_spans_total", "counter",
-       "Spans dropped after failed exports or at shutdown.",
-       s.dropped_spans_export_failed + s.dropped_spans_shutdown);
+  using api::AppendPrometheusMetric;
+  AppendPrometheusMetric(out, "kalamdb_otlp_queue_traces", "gauge",
+                         "Traces waiting for OTLP export.", s.queue_depth);
+  AppendPrometheusMetric(out, "kalamdb_otlp_exported_spans_total", "counter",
+                         "Spans the collector accepted.", s.exported_spans);
+  AppendPrometheusMetric(out, "kalamdb_otlp_export_requests_total", "counter",
+                         "Export requests the collector accepted.", s.exported_requests);
+  AppendPrometheusMetric(out, "kalamdb_otlp_failed_requests_total", "counter",
+                         "Failed export attempts (retries count).", s.failed_requests);
+  AppendPrometheusMetric(out, "kalamdb_otlp_dropped_traces_total", "counter",
+                         "Traces dropped because the export queue was full.", s.dropped_queue_full);
+  AppendPrometheusMetric(out, "kalamdb_otlp_dropped_spans_total", "counter",
+                         "Spans dropped after failed exports or at shutdown.",
+                         s.dropped_spans_export_failed + s.dropped_spans_shutdown);
 }
 
 std::string FindConfigPath(int argc, char** argv) {

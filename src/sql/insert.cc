@@ -359,14 +359,13 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
           auto deleted = storage::PeekDeleted(*stored);
           if (!deleted.ok() || !*deleted) taken = r;
         }));
-    const size_t lookups = row_count;
     if (taken < row_count) {
       const Value& pk = values[taken * column_count + table.primary_key];
       return Status(ErrorCode::kAlreadyExists,
                     "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
                         "' already exists in column '" + pk_column.name + "'");
     }
-    pk_check.SetAttribute("lookups", lookups);
+    pk_check.SetAttribute("lookups", row_count);  // one batched MultiGet of every key
   } else {
     for (size_t r = 0; r < row_count; ++r) {
       seqs[r] = NextSnowflakeId();

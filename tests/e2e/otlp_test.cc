@@ -183,6 +183,12 @@ class OtlpTest : public ::testing::Test {
     headers.insert(headers.end(), extra.begin(), extra.end());
     return Call(server.Port(), "POST", "/v1/api/sql", "{\"sql\":" + Quoted(sql) + "}", headers);
   }
+  // Creates app.t (id BIGINT PRIMARY KEY, v TEXT) on a started `server`.
+  void CreateTable(ServerProcess& server) {
+    auto r =
+        Sql(server, "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
   // Waits until the receiver holds at least `min` spans; returns them all.
   std::vector<Span> SpansAtLeast(size_t min) {
     auto r = receiver_.Control("GET", "/spans?min=" + std::to_string(min) + "&timeoutMs=10000");
@@ -197,9 +203,7 @@ TEST_F(OtlpTest, GrpcExportCarriesInsertSelectAndFailureTraces) {
   ServerProcess server(
       ExportingServer("grpc", "http://127.0.0.1:" + std::to_string(receiver_.grpc_port())));
   ASSERT_TRUE(server.Start());
-  ASSERT_EQ(Sql(server, "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)")
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(CreateTable(server));
   const std::string caller_trace = "0af7651916cd43dd8448eb211c80319c";
   const std::string caller_span = "b7ad6b7169203331";
   auto insert = Sql(server, "INSERT INTO app.t (id, v) VALUES (1, 'literal-never-exported')",
@@ -273,9 +277,7 @@ TEST_F(OtlpTest, ServerKeepsAnsweringWhileTheCollectorHangsRefusesOrIsDown) {
   ServerProcess server(
       ExportingServer("grpc", "http://127.0.0.1:" + std::to_string(receiver_.grpc_port())));
   ASSERT_TRUE(server.Start());
-  ASSERT_EQ(Sql(server, "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)")
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(CreateTable(server));
   http::Client client("127.0.0.1", server.Port());
   Headers auth = {{"Authorization", BasicAuth("root", kRootPassword)}};
   int id = 0;
