@@ -16,6 +16,7 @@
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "sql/sql.h"
 #include "trace/jaeger.h"
@@ -483,8 +484,18 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   // 3. Execute.
   std::string failed_statement;
   thread_local std::vector<sql::QueryResult> results;  // reused: its storage stays allocated
+  bool awaiting_sync = false;
   const kalamdb::Status executed =
-      engine.ExecuteInto(session, sql_text, bound, &results, &failed_statement);
+      engine.ExecuteInto(session, sql_text, bound, &results, &failed_statement, &awaiting_sync);
+  if (awaiting_sync) {
+    // Group commit: the answer (success or error) leaves once a WAL sync covers its writes.
+    response.hold = [engine = &engine](std::function<void(bool)> release) {
+      engine->WhenDurable([release = std::move(release)](const kalamdb::Status& synced) {
+        if (!synced.ok()) log::Error("write not acknowledged: " + synced.ToString());
+        release(synced.ok());
+      });
+    };
+  }
   if (!executed.ok()) {
     WireError wire = SqlWireError(executed.code());
     std::string_view message = executed.message();

@@ -64,6 +64,12 @@ struct Response {
   bool has_traceparent = false;
   // Close the connection after this response.
   bool close = false;
+  // Set by a handler whose answer may leave only once work elsewhere has finished (group
+  // commit: one WAL sync shared by several requests). After the handler returns, the server
+  // calls `hold(release)` once; `release(true)` (from any thread, exactly once) sends the
+  // response, `release(false)` sends a 500 INTERNAL_ERROR in its place and closes. Meanwhile
+  // the connection reads no further request and its worker serves its other connections.
+  std::function<void(std::function<void(bool ok)> release)> hold;
 
   void AddHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -258,6 +258,10 @@ class Server::Impl {
     // Steady-clock ns when the current write started; 0 when not writing.
     int64_t write_start_ns = 0;
     bool timed_out = false;
+    // The hold of the answer last appended to `out` (Response::hold), until it is released,
+    // and where that answer starts in `out`.
+    std::function<void(std::function<void(bool)>)> hold;
+    size_t hold_offset = 0;
     Conn* prev = nullptr;
     Conn* next = nullptr;
   };
@@ -508,6 +512,7 @@ class Server::Impl {
         ParseRequestHead(c.chunked_head, c.chunked_head.size() + 1, options_.max_body_size, &scan,
                          &c.head);
         if (!Answer(c, request, c.chunked_body)) return false;
+        if (c.hold) return true;  // answer held: the next request waits for its release
         continue;
       }
       if (c.scan_from == 0) {
@@ -554,6 +559,7 @@ class Server::Impl {
       bool keep_open = Answer(c, request, body);
       c.in.Consume(total);
       if (!keep_open) return false;
+      if (c.hold) return true;  // answer held: the next request waits for its release
     }
   }
 
@@ -609,6 +615,10 @@ class Server::Impl {
       response.body = SimpleJsonError("INTERNAL_ERROR", "Internal server error");
     }
     bool close = response.close || !head.keep_alive || c.worker->draining;
+    if (response.hold) {
+      c.hold = std::move(response.hold);
+      c.hold_offset = c.out.size();
+    }
     AppendResponse(c.out, response, !close, request.method == Method::kHead);
     c.scan_from = 0;
     c.bytes_wanted = 0;
@@ -632,6 +642,24 @@ class Server::Impl {
     open_.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  // Waits, without blocking the worker, until the hold of c's last answer is released; returns
+  // its verdict. The worker's loop is kept alive meanwhile, and the release may come from any
+  // thread: it is posted to the worker.
+  asio::awaitable<bool> Released(Conn& c) {
+    auto hold = std::move(c.hold);
+    c.hold = nullptr;
+    auto executor = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+        [&hold, executor](auto handler) {
+          auto state = std::make_shared<decltype(handler)>(std::move(handler));
+          auto work = asio::make_work_guard(executor);
+          hold([state, work](bool ok) {
+            asio::post(work.get_executor(), [state, ok] { (*state)(ok); });
+          });
+        },
+        asio::use_awaitable);
+  }
+
   asio::awaitable<void> Serve(Conn& c) {
     boost::system::error_code ec;
     c.socket.set_option(tcp::no_delay(true), ec);
@@ -653,6 +681,15 @@ class Server::Impl {
 
     for (;;) {
       bool keep_open = ProcessBuffered(c, request);
+      const bool held = static_cast<bool>(c.hold);
+      if (held && !co_await Released(c)) {
+        c.out.resize(c.hold_offset);
+        Response failed;
+        failed.status = 500;
+        failed.body = SimpleJsonError("INTERNAL_ERROR", "Internal server error");
+        AppendResponse(c.out, failed, false, false);
+        keep_open = false;
+      }
       if (!c.out.empty()) {
         c.write_start_ns = SteadyNowNs();
         co_await asio::async_write(c.socket, asio::buffer(c.out),
@@ -664,6 +701,7 @@ class Server::Impl {
         c.last_activity_ns = SteadyNowNs();
       }
       if (!keep_open) co_return;
+      if (held) continue;  // requests buffered behind the held answer are parsed first
       const bool mid_request = c.request_start_ns != 0 || c.in_chunked_body;
       if (c.worker->draining && !mid_request) co_return;
 

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -304,6 +306,137 @@ TEST_F(HttpServerTest, BindFailureIsAnError) {
   Status st = second.Start();
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("cannot listen"), std::string_view::npos);
+}
+
+// A handler that holds the answer of /held until the test releases it (Response::hold), and
+// logs the order in which requests reach it.
+class HeldResponses {
+ public:
+  void Handle(const Request& req, Response& res) {
+    std::lock_guard lock(mu_);
+    log_.emplace_back(req.path);
+    res.content_type = "text/plain";
+    res.body = std::string(req.path);
+    if (req.path == "/held") {
+      res.hold = [this](std::function<void(bool)> release) {
+        std::lock_guard inner(mu_);
+        release_ = std::move(release);
+      };
+    }
+  }
+  // Waits until a /held answer is waiting for its release; false after 5 s.
+  bool WaitForHold() {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mu_);
+        if (release_) return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+  // Releases it from another thread, as group commit's sync thread does.
+  void Release(bool ok) {
+    std::function<void(bool)> release;
+    {
+      std::lock_guard lock(mu_);
+      release = std::move(release_);
+      release_ = nullptr;
+      log_.emplace_back(ok ? "released" : "failed");
+    }
+    std::thread([release = std::move(release), ok] { release(ok); }).join();
+  }
+  std::vector<std::string> Log() {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> log_;
+  std::function<void(bool)> release_;
+};
+
+std::unique_ptr<Server> StartHeldServer(HeldResponses& held) {
+  Options options;
+  options.port = 0;
+  options.workers = 1;  // the held connection and the other one share the worker
+  auto server = std::make_unique<Server>(
+      options, [&held](const Request& req, Response& res) { held.Handle(req, res); });
+  EXPECT_TRUE(server->Start().ok());
+  return server;
+}
+
+// Sends /held and /after pipelined in one write, and waits until /held's answer is held.
+bool SendHeldThenAfter(Client& client, HeldResponses& held) {
+  return client
+             .SendRaw(
+                 "POST /held HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+                 "GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+             .ok() &&
+         held.WaitForHold();
+}
+
+TEST(HttpHoldTest, HeldAnswerWaitsForReleaseWithoutBlockingTheWorker) {
+  HeldResponses held;
+  auto server = StartHeldServer(held);
+  Client a("127.0.0.1", server->port(), 5000);
+  // The second pipelined request is parsed only once the first's answer is released.
+  ASSERT_TRUE(SendHeldThenAfter(a, held));
+  // The worker meanwhile serves other connections.
+  Client b("127.0.0.1", server->port(), 5000);
+  auto other = b.Send("GET", "/other");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->body, "/other");
+  held.Release(true);
+  auto first = a.ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body, "/held");
+  auto second = a.ReadResponse();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->body, "/after");
+  EXPECT_EQ(held.Log(), (std::vector<std::string>{"/held", "/other", "released", "/after"}));
+  // The connection stays usable.
+  auto again = a.Send("GET", "/again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->body, "/again");
+  server->Stop(1);
+}
+
+TEST(HttpHoldTest, FailedReleaseAnswers500AndCloses) {
+  HeldResponses held;
+  auto server = StartHeldServer(held);
+  Client a("127.0.0.1", server->port(), 5000);
+  ASSERT_TRUE(SendHeldThenAfter(a, held));
+  held.Release(false);
+  auto r = a.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 500);
+  EXPECT_NE(r->body.find("INTERNAL_ERROR"), std::string::npos) << r->body;
+  EXPECT_EQ(r->Header("Connection"), "close");
+  EXPECT_FALSE(a.ReadResponse().ok()) << "nothing after the failed answer";
+  EXPECT_EQ(held.Log(), (std::vector<std::string>{"/held", "failed"}));
+  server->Stop(1);
+}
+
+TEST(HttpHoldTest, StopWaitsForAHeldAnswer) {
+  HeldResponses held;
+  auto server = StartHeldServer(held);
+  std::atomic<int> status{0};
+  std::thread client([&] {
+    Client a("127.0.0.1", server->port(), 5000);
+    auto r = a.Send("POST", "/held", "");
+    status = r.ok() ? r->status : -1;
+  });
+  ASSERT_TRUE(held.WaitForHold());
+  std::thread stopper([&] { server->Stop(5); });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status.load(), 0) << "answered before its release";
+  held.Release(true);
+  client.join();
+  stopper.join();
+  EXPECT_EQ(status.load(), 200);
 }
 
 }  // namespace

@@ -313,6 +313,7 @@ void ReadServer(TableReader& r, ServerSection& s) {
 
 void ReadRocksDb(TableReader& r, RocksDbSection& s) {
   r.Bool("sync_writes", &s.sync_writes);
+  r.Bool("group_commit", &s.group_commit);
   r.Int("block_cache_size", &s.block_cache_size, kRangeBlockCache);
   r.Int("max_background_jobs", &s.max_background_jobs, kRangeBackgroundJobs);
   r.Int("max_open_files", &s.max_open_files, kRangeOpenFiles);
@@ -641,6 +642,7 @@ Status ApplyEnvOverrides(Config& config, EnvLookup env, Warnings* warnings) {
   e.Str("KALAMDB_SERVER_PUBLIC_ORIGIN", &server.public_origin);
   e.Str("KALAMDB_DATA_DIR", &config.storage.data_path);
   e.Bool("KALAMDB_SYNC_WRITES", &config.storage.rocksdb.sync_writes);
+  e.Bool("KALAMDB_GROUP_COMMIT", &config.storage.rocksdb.group_commit);
 
   LoggingSection& logging = config.logging;
   e.Str("KALAMDB_LOG_LEVEL", &logging.level);

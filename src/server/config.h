@@ -29,6 +29,9 @@ struct ServerSection {
 struct RocksDbSection {
   // fsync the WAL before acknowledging each write. Default: false.
   bool sync_writes = false;
+  // With sync_writes: concurrent statements share one WAL fsync (group commit; the answer
+  // waits for it). false = each write syncs on its own request thread. Default: true.
+  bool group_commit = true;
   // Block cache in bytes. Default: 64 MiB.
   int64_t block_cache_size = 64ll << 20;
   // Background flush/compaction threads. Default: 2.

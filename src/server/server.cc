@@ -87,6 +87,11 @@ void AppendStoreMetrics(const storage::Store& store, std::string& out) {
                          s.running_flushes);
   AppendPrometheusMetric(out, "kalamdb_rocksdb_running_compactions", "gauge",
                          "Compactions running now.", s.running_compactions);
+  AppendPrometheusMetric(out, "kalamdb_wal_syncs_total", "counter",
+                         "Group-commit WAL syncs (sync_writes).", s.wal_syncs);
+  AppendPrometheusMetric(out, "kalamdb_wal_sync_waiters_total", "counter",
+                         "Requests those syncs acknowledged (waiters per sync = ratio).",
+                         s.wal_sync_waiters);
 }
 
 // OTLP exporter figures for GET /metrics.
@@ -188,6 +193,7 @@ int Main(int argc, char** argv) {
   storage::Options storage_options;
   storage_options.path = config.storage.data_path + "/rocksdb";
   storage_options.sync_writes = config.storage.rocksdb.sync_writes;
+  storage_options.group_commit = config.storage.rocksdb.group_commit;
   storage_options.block_cache_size = config.storage.rocksdb.block_cache_size;
   storage_options.max_background_jobs = config.storage.rocksdb.max_background_jobs;
   storage_options.max_open_files = config.storage.rocksdb.max_open_files;

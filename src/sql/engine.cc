@@ -10,6 +10,7 @@
 #include "sql/parser.h"
 #include "sql/splitter.h"
 #include "sql/sql.h"
+#include "storage/storage.h"
 #include "trace/trace.h"
 
 namespace kalamdb::sql {
@@ -117,10 +118,13 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
 
 Status Engine::ExecuteInto(const Session& session, std::string_view sql,
                            std::span<const Param> params, std::vector<QueryResult>* results,
-                           std::string* failed_statement) {
+                           std::string* failed_statement, bool* awaiting_sync) {
   trace::Span execute("sql.execute");
   results->clear();
+  std::optional<storage::DeferSync> deferred;
+  if (awaiting_sync != nullptr) deferred.emplace();
   Status st = ExecuteTraced(session, sql, params, results, failed_statement);
+  if (awaiting_sync != nullptr) *awaiting_sync = deferred->pending();
   if (execute.recording()) {
     execute.SetAttribute("user_id", session.user_id);
     execute.SetAttribute("namespace", session.default_namespace);
@@ -132,6 +136,10 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
     execute.SetStatus(st);
   }
   return st;
+}
+
+void Engine::WhenDurable(std::function<void(const Status&)> done) {
+  store_.WhenSynced(std::move(done));
 }
 
 Status Engine::ExecuteTraced(const Session& session, std::string_view sql,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -120,8 +121,16 @@ class Engine {
                                            std::string* failed_statement = nullptr);
   // The same into `*results` (cleared first), so that a caller can reuse one vector from
   // request to request (the API does: no allocation for the result list).
+  //
+  // Group commit: with `awaiting_sync` given and the store's sync_writes on, row writes do not
+  // wait for their WAL fsync (storage::DeferSync); `*awaiting_sync` tells whether any happened,
+  // and then, success or error, the caller must not answer before WhenDurable() releases it.
   Status ExecuteInto(const Session& session, std::string_view sql, std::span<const Param> params,
-                     std::vector<QueryResult>* results, std::string* failed_statement = nullptr);
+                     std::vector<QueryResult>* results, std::string* failed_statement = nullptr,
+                     bool* awaiting_sync = nullptr);
+  // Calls `done` once every write that returned so far is durable (storage::Store::WhenSynced):
+  // on the store's sync thread, shared by every caller waiting at the time; quick hand-offs only.
+  void WhenDurable(std::function<void(const Status&)> done);
 
  private:
   // ExecuteInto() inside its sql.execute span.

@@ -27,6 +27,9 @@ struct Options {
   std::string path;
   // fsync the WAL before a write returns. Default: false.
   bool sync_writes = false;
+  // With sync_writes: writes inside a DeferSync scope leave their fsync to WhenSynced()'s
+  // shared WAL sync (group commit). false: DeferSync changes nothing. Default: true.
+  bool group_commit = true;
   // Block cache bytes. Default: 64 MiB.
   int64_t block_cache_size = 64ll << 20;
   // Flush and compaction threads. Default: 2.
@@ -79,6 +82,32 @@ struct StoreStats {
   uint64_t estimated_rows = 0;  // estimated keys in the rows family
   uint64_t running_flushes = 0;
   uint64_t running_compactions = 0;
+  uint64_t wal_syncs = 0;         // group-commit WAL syncs (sync_writes with DeferSync)
+  uint64_t wal_sync_waiters = 0;  // WhenSynced() callers they released
+};
+
+// Group commit for Options::sync_writes. While a DeferSync lives on a thread, that thread's
+// writes to the rows family return as soon as RocksDB has their WAL record in the operating
+// system, without waiting for the fsync, and the scope records that it wrote
+// (`pending()`). The caller then hands its acknowledgement to Store::WhenSynced(), which runs
+// one WAL sync for every caller waiting at the time: N concurrent statements cost about one
+// fsync instead of N. The caller must not report such a write as done before WhenSynced()
+// says so. A deferred write is visible to readers on other connections before it is durable
+// (it may be lost in a crash before its acknowledgement; never after). Writes touching kMeta
+// stay synchronous. Without sync_writes (or with group_commit off) the scope changes
+// nothing. Not nestable.
+class DeferSync {
+ public:
+  DeferSync();
+  ~DeferSync();
+  DeferSync(const DeferSync&) = delete;
+  DeferSync& operator=(const DeferSync&) = delete;
+  // Whether this thread wrote under the scope and must wait for WhenSynced().
+  bool pending() const { return pending_; }
+
+ private:
+  friend class Store;
+  bool pending_ = false;
 };
 
 class Store {
@@ -108,6 +137,12 @@ class Store {
   // Applies every op of `batch` atomically, or none. Traced as span `rocksdb.batch`
   // (op_count, bytes, sync).
   Status Write(const WriteBatch& batch);
+  // Calls `done` once every write that returned before this call is on disk: at once (inline)
+  // when Options::sync_writes or group_commit is off (writes then sync themselves), else on the
+  // store's sync thread after the WAL sync that covers it, shared with every caller waiting at the
+  // time. `done` must be quick (hand off, do not block). Errors given to `done`: kStorageIo (the
+  // sync failed: the writes may not be durable), kShuttingDown (called after Close()).
+  void WhenSynced(std::function<void(const Status&)> done);
   // Counters and RocksDB properties; cheap enough for a metrics scrape.
   StoreStats Stats() const;
   // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it

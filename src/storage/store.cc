@@ -6,11 +6,14 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "storage/storage.h"
 #include "trace/trace.h"
@@ -28,7 +31,13 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
 
+// The DeferSync scope of this thread, if any.
+thread_local DeferSync* current_defer = nullptr;
+
 }  // namespace
+
+DeferSync::DeferSync() { current_defer = this; }
+DeferSync::~DeferSync() { current_defer = nullptr; }
 
 void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
   ops_.push_back(Op{family, false, static_cast<uint32_t>(key.size()),
@@ -50,8 +59,73 @@ struct Store::Impl {
   rocksdb::WriteOptions write_options;
   // Catalog and user changes are rare and must survive a machine crash: always synced.
   rocksdb::WriteOptions meta_write_options;
-  const rocksdb::WriteOptions& For(Family family) const {
-    return family == Family::kMeta ? meta_write_options : write_options;
+  // write_options without the sync, for writes whose fsync a DeferSync scope defers.
+  rocksdb::WriteOptions deferred_write_options;
+  bool group_commit = false;  // sync_writes and Options::group_commit
+  // The options of a write touching kMeta or not; marks the thread's DeferSync scope pending
+  // when the write's fsync is left to the sync thread.
+  const rocksdb::WriteOptions& For(bool touches_meta) const {
+    if (touches_meta) return meta_write_options;
+    if (group_commit && current_defer != nullptr) {
+      current_defer->pending_ = true;
+      return deferred_write_options;
+    }
+    return write_options;
+  }
+  const rocksdb::WriteOptions& For(Family family) const { return For(family == Family::kMeta); }
+
+  // Group commit (WhenSynced): callers waiting for the next WAL sync, and the thread that runs
+  // it. The thread takes every waiter at once, syncs, then releases them all.
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  std::vector<std::function<void(const Status&)>> sync_waiters;
+  bool sync_stop = false;
+  std::atomic<size_t> waiting{0};  // sync_waiters.size(), readable without sync_mu
+  std::thread sync_thread;
+  std::atomic<uint64_t> wal_syncs{0};
+  std::atomic<uint64_t> wal_sync_waiters{0};
+
+  void SyncLoop() {
+    std::vector<std::function<void(const Status&)>> batch;
+    std::unique_lock lock(sync_mu);
+    for (;;) {
+      if (sync_waiters.empty() && !sync_stop) {
+        // Right after a sync the next waiter is usually on its way: poll for it a while
+        // before sleeping, which spares it the thread wake-up (tens of µs here).
+        lock.unlock();
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+        while (waiting.load(std::memory_order_relaxed) == 0 &&
+               std::chrono::steady_clock::now() < until) {
+        }
+        lock.lock();
+      }
+      sync_cv.wait(lock, [this] { return !sync_waiters.empty() || sync_stop; });
+      if (sync_waiters.empty()) return;  // stopping, and nobody waits
+      batch.swap(sync_waiters);
+      waiting.store(0, std::memory_order_relaxed);
+      lock.unlock();
+      Status st;
+      {
+        std::shared_lock db_lock(mu);
+        st = db ? FromRocks(db->SyncWAL(), "sync wal")
+                : Status(ErrorCode::kShuttingDown, "storage is closed");
+      }
+      wal_syncs.fetch_add(1, std::memory_order_relaxed);
+      wal_sync_waiters.fetch_add(batch.size(), std::memory_order_relaxed);
+      for (auto& done : batch) done(st);
+      batch.clear();
+      lock.lock();
+    }
+  }
+  // Releases every waiter (after one last sync) and joins the sync thread.
+  void StopSyncThread() {
+    if (!sync_thread.joinable()) return;
+    {
+      std::lock_guard lock(sync_mu);
+      sync_stop = true;
+    }
+    sync_cv.notify_one();
+    sync_thread.join();
   }
   rocksdb::ReadOptions read_options;
   // Counters for Stats(); relaxed: they are figures, not synchronisation.
@@ -106,6 +180,11 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   impl->families = std::move(handles);
   impl->write_options.sync = options.sync_writes;
   impl->meta_write_options.sync = true;
+  impl->group_commit = options.sync_writes && options.group_commit;
+  if (impl->group_commit) {
+    Impl* raw_impl = impl.get();
+    impl->sync_thread = std::thread([raw_impl] { raw_impl->SyncLoop(); });
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -193,11 +272,12 @@ Status Store::Write(const WriteBatch& batch) {
                             : wb.Put(cf, ToSlice(batch.KeyOf(op)), ToSlice(batch.ValueOf(op)));
     if (!s.ok()) return FromRocks(s, "batch");
   }
-  const auto& write_options = touches_meta ? impl_->meta_write_options : impl_->write_options;
+  const auto& write_options = impl_->For(touches_meta);
   const size_t bytes = wb.GetDataSize();
   span.SetAttribute("op_count", batch.ops_.size());
   span.SetAttribute("bytes", bytes);
   span.SetAttribute("sync", write_options.sync);
+  if (&write_options == &impl_->deferred_write_options) span.SetAttribute("sync.deferred", true);
   Status st = FromRocks(impl_->db->Write(write_options, &wb), "write");
   if (bytes > (1u << 20)) wb = rocksdb::WriteBatch();  // do not keep a huge buffer around
   span.SetStatus(st);
@@ -207,8 +287,29 @@ Status Store::Write(const WriteBatch& batch) {
   return st;
 }
 
+void Store::WhenSynced(std::function<void(const Status&)> done) {
+  if (!impl_->group_commit) {
+    done(Status::OK());
+    return;
+  }
+  std::unique_lock lock(impl_->sync_mu);
+  if (impl_->sync_stop) {
+    lock.unlock();
+    done(Status(ErrorCode::kShuttingDown, "storage is closed"));
+    return;
+  }
+  // The sync thread sleeps only while nobody waits: the first waiter wakes it.
+  const bool wake = impl_->sync_waiters.empty();
+  impl_->sync_waiters.push_back(std::move(done));
+  impl_->waiting.store(impl_->sync_waiters.size(), std::memory_order_relaxed);
+  lock.unlock();
+  if (wake) impl_->sync_cv.notify_one();
+}
+
 StoreStats Store::Stats() const {
   StoreStats stats;
+  stats.wal_syncs = impl_->wal_syncs.load(std::memory_order_relaxed);
+  stats.wal_sync_waiters = impl_->wal_sync_waiters.load(std::memory_order_relaxed);
   stats.writes = impl_->writes.load(std::memory_order_relaxed);
   stats.write_ops = impl_->write_ops.load(std::memory_order_relaxed);
   stats.write_bytes = impl_->write_bytes.load(std::memory_order_relaxed);
@@ -258,6 +359,7 @@ Status Store::ScanPrefix(
 }
 
 Status Store::Close() {
+  impl_->StopSyncThread();  // takes `mu` shared for its last sync: before the exclusive lock
   std::unique_lock lock(impl_->mu);
   if (!impl_->db) return Status::OK();
   rocksdb::FlushOptions flush;

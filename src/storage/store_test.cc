@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
+#include <vector>
 
 #include "storage/storage.h"
 #include "support/temp_dir.h"
@@ -105,6 +110,78 @@ TEST(StoreTest, SecondOpenOfSameDirectoryFails) {
   auto second = Store::Open({.path = dir.path()});
   EXPECT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), ErrorCode::kStorageIo);
+}
+
+// Group commit: writes under DeferSync return before their fsync, WhenSynced() releases every
+// waiter after one shared WAL sync, and the data is there.
+TEST(StoreTest, DeferSyncLeavesTheFsyncToOneSharedSync) {
+  test::TempDir dir;
+  auto store = Store::Open({.path = dir.path(), .sync_writes = true});
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  WriteBatch rows;
+  rows.Put(Family::kRows, "r", "1");
+  {
+    DeferSync outside_meta;
+    WriteBatch meta;
+    meta.Put(Family::kMeta, "m", "1");
+    ASSERT_TRUE(s.Write(meta).ok());
+    EXPECT_FALSE(outside_meta.pending()) << "catalog writes always sync themselves";
+  }
+  ASSERT_TRUE(s.Write(rows).ok());  // no scope: a synchronous write, nothing to wait for
+  EXPECT_EQ(s.Stats().wal_syncs, 0u);
+
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> released{0};
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      DeferSync deferred;
+      WriteBatch batch;
+      batch.Put(Family::kRows, "k" + std::to_string(t), "v");
+      if (!s.Write(batch).ok() || !deferred.pending()) failed.fetch_add(1);
+      std::promise<Status> synced;
+      s.WhenSynced([&](const Status& st) { synced.set_value(st); });
+      if (!synced.get_future().get().ok()) failed.fetch_add(1);
+      released.fetch_add(1);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(released.load(), kThreads);
+  const StoreStats stats = s.Stats();
+  EXPECT_EQ(stats.wal_sync_waiters, static_cast<uint64_t>(kThreads));
+  EXPECT_GE(stats.wal_syncs, 1u);
+  EXPECT_LE(stats.wal_syncs, static_cast<uint64_t>(kThreads));
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(s.Get(Family::kRows, "k" + std::to_string(t))->value_or(""), "v");
+
+  ASSERT_TRUE(s.Close().ok());
+  std::promise<Status> after_close;
+  s.WhenSynced([&](const Status& st) { after_close.set_value(st); });
+  EXPECT_EQ(after_close.get_future().get().code(), ErrorCode::kShuttingDown);
+}
+
+// Without sync_writes (or with group_commit off) a DeferSync changes nothing, and WhenSynced()
+// answers at once on the caller's thread.
+TEST(StoreTest, DeferSyncIsInertWithoutGroupCommit) {
+  for (bool sync : {false, true}) {
+    test::TempDir dir;
+    auto store = Store::Open({.path = dir.path(), .sync_writes = sync, .group_commit = false});
+    ASSERT_TRUE(store.ok());
+    DeferSync deferred;
+    WriteBatch batch;
+    batch.Put(Family::kRows, "k", "v");
+    ASSERT_TRUE((*store)->Write(batch).ok());
+    EXPECT_FALSE(deferred.pending());
+    const std::thread::id caller = std::this_thread::get_id();
+    bool inline_ok = false;
+    (*store)->WhenSynced(
+        [&](const Status& st) { inline_ok = st.ok() && std::this_thread::get_id() == caller; });
+    EXPECT_TRUE(inline_ok) << "sync_writes=" << sync;
+    EXPECT_EQ((*store)->Stats().wal_syncs, 0u);
+  }
 }
 
 }  // namespace
