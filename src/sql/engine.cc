@@ -7,6 +7,7 @@
 #include "common/arena.h"
 #include "sql/ast.h"
 #include "sql/executor.h"
+#include "sql/key_watermarks.h"
 #include "sql/parser.h"
 #include "sql/splitter.h"
 #include "sql/sql.h"
@@ -106,7 +107,13 @@ std::optional<std::string> QueryResult::Message() const {
 
 Engine::Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits,
                UserDirectory* users)
-    : catalog_(catalog), store_(store), limits_(limits), users_(users) {}
+    : catalog_(catalog),
+      store_(store),
+      limits_(limits),
+      users_(users),
+      watermarks_(std::make_unique<KeyWatermarks>(store)) {}
+
+Engine::~Engine() = default;
 
 Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::string_view sql,
                                                  std::span<const Param> params,
@@ -177,7 +184,8 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
     }
     parsed.push_back(*statement);
   }
-  ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
+  ExecContext context{session, catalog_, store_, params, limits_,          arena,
+                      users_,  nullptr,  {},     {},     watermarks_.get()};
   std::vector<QueryResult>& results = *out;
   for (size_t i = 0; i < parsed.size(); ++i) {
     std::optional<trace::Span> multi_span;

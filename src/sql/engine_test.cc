@@ -366,6 +366,49 @@ TEST_F(EngineTest, UserTablesKeepEachOwnersKeysApart) {
   EXPECT_EQ(owners, (std::set<std::string>{"alice", "bob"}));
 }
 
+// The primary-key check skips keys above a table's highest stored key (KeyWatermarks) and looks
+// up the rest: duplicates are caught at, below and between the watermark, for several owners,
+// after a failed statement, after deletes, and by a fresh engine over the same store.
+TEST_F(EngineTest, PrimaryKeyCheckAroundTheKeyWatermark) {
+  ASSERT_TRUE(Run(admin_,
+                  "CREATE NAMESPACE w; CREATE TABLE w.t (id BIGINT PRIMARY KEY, v TEXT); "
+                  "CREATE USER TABLE w.u (id BIGINT PRIMARY KEY, v TEXT)")
+                  .ok());
+  auto code = [&](const Session& session, std::string_view sql) {
+    auto r = Run(session, sql);
+    return r.ok() ? ErrorCode::kOk : r.status().code();
+  };
+  const ErrorCode taken = ErrorCode::kAlreadyExists;
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (10), (20)"), ErrorCode::kOk);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (20)"), taken);  // at the watermark
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (10)"), taken);  // below it
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (15)"), ErrorCode::kOk);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (30), (15)"), taken);  // mixed
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (-5)"), ErrorCode::kOk);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (-5)"), taken);
+  // The failed statement raised the watermark to 30 without writing 30: still insertable.
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (30)"), ErrorCode::kOk);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (30)"), taken);
+  // A deleted top key may be inserted again (the soft-deleted row is replaced).
+  ASSERT_TRUE(Run(admin_, "DELETE FROM w.t WHERE id = 30").ok());
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (30)"), ErrorCode::kOk);
+
+  // Each owner of a USER table has a watermark of its own.
+  Session bob{"bob", catalog::Role::kUser, "default"};
+  EXPECT_EQ(code(user_, "INSERT INTO w.u (id) VALUES (100)"), ErrorCode::kOk);
+  EXPECT_EQ(code(bob, "INSERT INTO w.u (id) VALUES (50)"), ErrorCode::kOk);
+  EXPECT_EQ(code(bob, "INSERT INTO w.u (id) VALUES (100)"), ErrorCode::kOk);
+  EXPECT_EQ(code(bob, "INSERT INTO w.u (id) VALUES (50)"), taken);
+  EXPECT_EQ(code(user_, "INSERT INTO w.u (id) VALUES (100)"), taken);
+
+  // A new engine starts from the stored keys: the highest one is found again.
+  engine_ = std::make_unique<Engine>(*catalog_, *store_);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (30)"), taken);
+  EXPECT_EQ(code(user_, "INSERT INTO w.u (id) VALUES (100)"), taken);
+  EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (31)"), ErrorCode::kOk);
+  EXPECT_EQ(Rows("w", "t").size(), 6u);  // -5, 10, 15, 20, 30, 31
+}
+
 TEST_F(EngineTest, SelectFromTables) {
   ASSERT_TRUE(Run(admin_,
                   "CREATE NAMESPACE s; CREATE TABLE s.t (id BIGINT PRIMARY KEY, value TEXT NOT "

@@ -21,7 +21,8 @@ class Store;
 
 namespace kalamdb::sql {
 
-class Evaluator;  // sql/eval.h
+class Evaluator;      // sql/eval.h
+class KeyWatermarks;  // sql/key_watermarks.h
 
 struct ExecContext {
   const Session& session;
@@ -38,6 +39,8 @@ struct ExecContext {
   // (Not a std::deque: that allocates on construction, and every statement builds a context.)
   std::vector<std::unique_ptr<catalog::TableDef>> system_tables;
   std::unordered_map<const catalog::TableDef*, std::vector<std::string>> virtual_rows;
+  // The engine's row-key watermarks (INSERT's primary-key check); null: look up every key.
+  KeyWatermarks* watermarks = nullptr;
 };
 
 // Builds system.<name> (users, namespaces, tables, columns) into context.system_tables and

@@ -20,6 +20,7 @@
 #include "sql/coerce.h"
 #include "sql/encode.h"
 #include "sql/executor.h"
+#include "sql/key_watermarks.h"
 #include "storage/key_codec.h"
 #include "storage/row_codec.h"
 #include "storage/storage.h"
@@ -348,24 +349,45 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
                           "' appears multiple times in column '" + pk_column.name + "'");
       }
     }
-    // Every key in one batched lookup; a stored row blocks the INSERT unless soft-deleted.
+    // Keys above the highest key stored under the table's (and owner's) prefix cannot be taken
+    // (KeyWatermarks); the others go into one batched lookup, where a stored row blocks the
+    // INSERT unless soft-deleted.
+    thread_local std::string watermark;  // "" (below every key) when nothing is stored
+    const bool watermarked = context.watermarks != nullptr;
+    if (watermarked) {
+      std::string_view max_key = key_of(0);
+      for (size_t r = 1; r < row_count; ++r) max_key = std::max(max_key, key_of(r));
+      const size_t prefix_size =
+          owner.empty() ? 4 : 4 + storage::VarintLength(owner.size()) + owner.size();
+      KALAMDB_RETURN_IF_ERROR(
+          context.watermarks->Claim(max_key.substr(0, prefix_size), max_key, &watermark));
+    }
+    size_t* lookup_row = arena.AllocateArray<size_t>(row_count);
     std::string_view* lookup = arena.AllocateArray<std::string_view>(row_count);
-    for (size_t r = 0; r < row_count; ++r) lookup[r] = key_of(r);
+    size_t lookups = 0;
+    for (size_t r = 0; r < row_count; ++r) {
+      if (watermarked && key_of(r) > watermark) continue;
+      lookup_row[lookups] = r;
+      lookup[lookups++] = key_of(r);
+    }
     size_t taken = row_count;  // the first row whose key is taken
-    KALAMDB_RETURN_IF_ERROR(context.store.MultiGet(
-        storage::Family::kRows, std::span<const std::string_view>(lookup, row_count),
-        [&](size_t r, const std::string_view* stored) {
-          if (stored == nullptr || taken < r) return;
-          auto deleted = storage::PeekDeleted(*stored);
-          if (!deleted.ok() || !*deleted) taken = r;
-        }));
+    if (lookups > 0) {
+      KALAMDB_RETURN_IF_ERROR(context.store.MultiGet(
+          storage::Family::kRows, std::span<const std::string_view>(lookup, lookups),
+          [&](size_t i, const std::string_view* stored) {
+            const size_t r = lookup_row[i];
+            if (stored == nullptr || taken < r) return;
+            auto deleted = storage::PeekDeleted(*stored);
+            if (!deleted.ok() || !*deleted) taken = r;
+          }));
+    }
     if (taken < row_count) {
       const Value& pk = values[taken * column_count + table.primary_key];
       return Status(ErrorCode::kAlreadyExists,
                     "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
                         "' already exists in column '" + pk_column.name + "'");
     }
-    pk_check.SetAttribute("lookups", row_count);  // one batched MultiGet of every key
+    pk_check.SetAttribute("lookups", lookups);  // keys at or below the watermark
   } else {
     for (size_t r = 0; r < row_count; ++r) {
       seqs[r] = NextSnowflakeId();

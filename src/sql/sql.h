@@ -103,12 +103,15 @@ class UserDirectory {
   virtual std::vector<std::shared_ptr<const catalog::User>> List() const = 0;
 };
 
+class KeyWatermarks;
+
 class Engine {
  public:
   // Borrows all three; they must outlive the engine. `users` may be null (user statements and
   // system.users then fail with kInvalidOperation).
   Engine(catalog::Catalog& catalog, storage::Store& store, EngineLimits limits = {},
          UserDirectory* users = nullptr);
+  ~Engine();
 
   // Runs every statement of `sql` in order, binding `params` to $1..$n.
   // Errors: kEmptySql (no statement), kParamsWithBatch (params with several statements),
@@ -141,6 +144,7 @@ class Engine {
   storage::Store& store_;
   const EngineLimits limits_;
   UserDirectory* users_;
+  std::unique_ptr<KeyWatermarks> watermarks_;  // INSERT's primary-key check (key_watermarks.h)
 };
 
 // Deletes STREAM rows older than their table's TTL_SECONDS (at most 10,000 per table per

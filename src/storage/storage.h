@@ -145,6 +145,10 @@ class Store {
   void WhenSynced(std::function<void(const Status&)> done);
   // Counters and RocksDB properties; cheap enough for a metrics scrape.
   StoreStats Stats() const;
+  // The greatest key of `family` that starts with `prefix` (non-empty), or nullopt when none
+  // does. One seek. Errors: kStorageIo, kShuttingDown.
+  Result<std::optional<std::string>> LastKeyWithPrefix(Family family,
+                                                       std::string_view prefix) const;
   // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it
   // returns false. The views are valid only during the call.
   Status ScanPrefix(Family family, std::string_view prefix,

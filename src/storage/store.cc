@@ -15,6 +15,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "storage/key_codec.h"
 #include "storage/storage.h"
 #include "trace/trace.h"
 
@@ -356,6 +357,29 @@ Status Store::ScanPrefix(
     if (!visit(key, std::string_view(v.data(), v.size()))) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+Result<std::optional<std::string>> Store::LastKeyWithPrefix(Family family,
+                                                            std::string_view prefix) const {
+  std::shared_lock lock(impl_->mu);
+  if (!impl_->db) return Status(ErrorCode::kShuttingDown, "storage is closed");
+  const std::string bound = PrefixSuccessor(prefix);
+  rocksdb::ReadOptions options = impl_->read_options;
+  rocksdb::Slice upper;
+  if (!bound.empty()) {
+    upper = ToSlice(bound);
+    options.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(options, impl_->families[static_cast<size_t>(family) + 1]));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    KALAMDB_RETURN_IF_ERROR(FromRocks(it->status(), "seek"));
+    return std::optional<std::string>();
+  }
+  std::string_view key(it->key().data(), it->key().size());
+  if (key.substr(0, prefix.size()) != prefix) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(key));
 }
 
 Status Store::Close() {
