@@ -123,6 +123,29 @@ Result<std::vector<QueryResult>> Engine::Execute(const Session& session, std::st
   return results;
 }
 
+// The attributes of sql.execute and of a single statement's sql.statement are set after
+// sql.execute has ended: their cost is bookkeeping, and inside the spans it would count as time
+// no leaf accounts for (docs/tracing.md).
+struct Engine::TraceTail {
+  size_t statement_count = 0;  // 0: splitting failed
+  // The single statement's span (several statements record theirs as they go).
+  std::optional<trace::Span> statement;
+  const char* kind = nullptr;
+  // "namespace.table" (a per-thread buffer: system tables die with the statement's context).
+  std::string_view table;
+  int64_t rows = 0;
+  Status status;
+
+  // Sets kind, table, rows and status on `span` (a statement that ran).
+  void Record(trace::Span& span) const {
+    if (!span.recording() || kind == nullptr) return;
+    span.SetAttribute("kind", kind);
+    if (!table.empty()) span.SetAttribute("table", table);
+    span.SetAttribute("rows", rows);
+    span.SetStatus(status);
+  }
+};
+
 Status Engine::ExecuteInto(const Session& session, std::string_view sql,
                            std::span<const Param> params, std::vector<QueryResult>* results,
                            std::string* failed_statement, bool* awaiting_sync) {
@@ -130,9 +153,13 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
   results->clear();
   std::optional<storage::DeferSync> deferred;
   if (awaiting_sync != nullptr) deferred.emplace();
-  Status st = ExecuteTraced(session, sql, params, results, failed_statement);
+  TraceTail tail;
+  Status st = ExecuteTraced(session, sql, params, results, failed_statement, &tail);
+  execute.End();
   if (awaiting_sync != nullptr) *awaiting_sync = deferred->pending();
   if (execute.recording()) {
+    if (tail.statement) tail.Record(*tail.statement);
+    if (tail.statement_count > 0) execute.SetAttribute("statement_count", tail.statement_count);
     execute.SetAttribute("user_id", session.user_id);
     execute.SetAttribute("namespace", session.default_namespace);
     if (st.ok()) {
@@ -151,7 +178,7 @@ void Engine::WhenDurable(std::function<void(const Status&)> done) {
 
 Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
                              std::span<const Param> params, std::vector<QueryResult>* out,
-                             std::string* failed_statement) {
+                             std::string* failed_statement, TraceTail* tail) {
   thread_local Arena arena;
   trace::Span split("sql.split");
   arena.Reset();
@@ -159,7 +186,7 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
   split.SetStatus(statements.status());
   split.End();
   if (!statements.ok()) return statements.status();
-  trace::SetCurrentAttribute("statement_count", statements->size());
+  tail->statement_count = statements->size();
   if (statements->empty()) return Status(ErrorCode::kEmptySql, "No SQL statements provided");
   if (!params.empty() && statements->size() > 1) {
     return Status(ErrorCode::kParamsWithBatch,
@@ -169,8 +196,7 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
   // Several are all parsed first, so that a syntax error anywhere runs nothing: their
   // sql.parse spans precede the sql.statement spans.
   const bool single = statements->size() == 1;
-  std::optional<trace::Span> single_span;
-  if (single) single_span.emplace("sql.statement");
+  if (single) tail->statement.emplace("sql.statement");
   ArenaVector<const Statement*> parsed(arena);
   parsed.reserve(statements->size());
   for (const StatementText& text : *statements) {
@@ -184,21 +210,31 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
     }
     parsed.push_back(*statement);
   }
-  ExecContext context{session, catalog_, store_, params, limits_,          arena,
-                      users_,  nullptr,  {},     {},     watermarks_.get()};
+  ExecContext context{session, catalog_, store_, params, limits_, arena, users_, nullptr, {}, {}};
+  context.watermarks = watermarks_.get();
   std::vector<QueryResult>& results = *out;
   for (size_t i = 0; i < parsed.size(); ++i) {
     std::optional<trace::Span> multi_span;
     if (!single) multi_span.emplace("sql.statement");
-    trace::Span& span = single ? *single_span : *multi_span;
-    span.SetAttribute("kind", StatementTraceKind(parsed[i]->kind));
+    trace::Span& span = single ? *tail->statement : *multi_span;
     const size_t before = results.size();
+    context.traced_table = nullptr;
     Status st = ExecuteStatement(context, *parsed[i], &results);
+    span.End();
     if (span.recording()) {
-      int64_t rows = 0;
-      for (size_t r = before; r < results.size(); ++r) rows += results[r].row_count;
-      span.SetAttribute("rows", rows);
-      span.SetStatus(st);
+      tail->kind = StatementTraceKind(parsed[i]->kind);
+      tail->table = {};
+      if (context.traced_table != nullptr) {
+        thread_local std::string qualified;  // reused: no allocation per statement
+        qualified.assign(context.traced_table->namespace_id)
+            .append(".")
+            .append(context.traced_table->name);
+        tail->table = qualified;
+      }
+      tail->rows = 0;
+      for (size_t r = before; r < results.size(); ++r) tail->rows += results[r].row_count;
+      tail->status = st;
+      if (!single) tail->Record(span);
     }
     if (!st.ok()) {
       if (!IsExecutionError(st.code())) return st;

@@ -39,6 +39,9 @@ struct ExecContext {
   // (Not a std::deque: that allocates on construction, and every statement builds a context.)
   std::vector<std::unique_ptr<catalog::TableDef>> system_tables;
   std::unordered_map<const catalog::TableDef*, std::vector<std::string>> virtual_rows;
+  // The table the running statement reads or writes, for its sql.statement span's `table`
+  // (set by the engine once the span has ended). Null when none.
+  const catalog::TableDef* traced_table = nullptr;
   // The engine's row-key watermarks (INSERT's primary-key check); null: look up every key.
   KeyWatermarks* watermarks = nullptr;
 };

@@ -243,18 +243,15 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
       owned ? std::string_view(context.session.user_id) : std::string_view();
   const int64_t now = NowMicros();
   const size_t row_count = statement.rows.size();
+  context.traced_table = &table;
   plan.End();
-  if (trace::CurrentTrace() != nullptr) {
-    thread_local std::string qualified;  // reused: no allocation per statement
-    qualified.assign(table.namespace_id).append(".").append(table.name);
-    trace::SetCurrentAttribute("table", qualified);
-  }
 
   // 1. Coerce: one typed Value per column and row (literals, $n, defaults), NOT NULL checked.
-  Value* values = arena.AllocateArray<Value>(row_count * column_count);
-  std::uninitialized_default_construct_n(values, row_count * column_count);
+  Value* values = nullptr;
   {
     trace::Span coerce("coerce_rows");
+    values = arena.AllocateArray<Value>(row_count * column_count);
+    std::uninitialized_default_construct_n(values, row_count * column_count);
     coerce.SetAttribute("rows", row_count);
     coerce.SetAttribute("columns", column_count);
     bool* given = arena.AllocateArray<bool>(column_count);
@@ -431,10 +428,9 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     }
     KALAMDB_RETURN_IF_ERROR(st);
   }
-  QueryResult result;
+  QueryResult& result = results->emplace_back();
   result.row_count = static_cast<int64_t>(row_count);
   result.dml = QueryResult::Dml::kInsert;
-  results->push_back(std::move(result));
   return Status::OK();
 }
 

@@ -337,7 +337,7 @@ Status SelectFromTable(ExecContext& context, const SelectStmt& statement,
   }
 
   plan.reset();
-  if (trace::CurrentTrace() != nullptr) trace::SetCurrentAttribute("table", table.QualifiedName());
+  context.traced_table = &table;
 
   // 3. Scan.
   std::vector<OutputRow> out_rows;

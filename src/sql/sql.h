@@ -136,9 +136,12 @@ class Engine {
   void WhenDurable(std::function<void(const Status&)> done);
 
  private:
+  // What ExecuteTraced leaves for ExecuteInto to record once sql.execute has ended.
+  struct TraceTail;
   // ExecuteInto() inside its sql.execute span.
   Status ExecuteTraced(const Session& session, std::string_view sql, std::span<const Param> params,
-                       std::vector<QueryResult>* results, std::string* failed_statement);
+                       std::vector<QueryResult>* results, std::string* failed_statement,
+                       TraceTail* tail);
 
   catalog::Catalog& catalog_;
   storage::Store& store_;

@@ -379,10 +379,10 @@ void Span::Open(Trace* trace, const char* name, SpanKind kind, int64_t start_ns)
 }
 
 void Span::End() {
-  if (trace_ == nullptr) return;
+  if (trace_ == nullptr || ended_) return;
   trace_->EndSpan(index_, trace_->Now());
   trace_->set_current(trace_->spans()[index_].parent);
-  trace_ = nullptr;
+  ended_ = true;
 }
 
 void Span::AddEvent(const char* name, std::initializer_list<Field> fields) {

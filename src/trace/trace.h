@@ -339,6 +339,8 @@ class ScopedTrace {
 
 // RAII span on the calling thread's current trace: opens a child of the current span, becomes
 // the current span, and on destruction (or End()) records the end time and restores the parent.
+// Attributes and status may still be set after End() (until the trace finishes): setting them
+// then keeps their cost out of the span's and its parent's measured time.
 // Spans must end in LIFO order on the thread that opened them (they are neither copyable nor
 // movable). With no trace installed, every method is a no-op costing one branch.
 class Span {
@@ -357,7 +359,7 @@ class Span {
       Open(t, name, kind, start_ns);
   }
   ~Span() {
-    if (trace_ != nullptr) End();
+    if (trace_ != nullptr && !ended_) End();
   }
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
@@ -383,7 +385,8 @@ class Span {
   }
   // An event at the current time (a Jaeger log). Field keys must be string literals.
   void AddEvent(const char* name, std::initializer_list<Field> fields = {});
-  // Ends the span now; later calls (and the destructor) do nothing.
+  // Ends the span now; later calls (and the destructor) do nothing. The span then stops being
+  // the current one, but its setters keep recording into it.
   void End();
   // This span's id (invalid when not recording).
   SpanId id() const { return trace_ != nullptr ? trace_->spans()[index_].id : SpanId{}; }
@@ -392,6 +395,7 @@ class Span {
   void Open(Trace* trace, const char* name, SpanKind kind, int64_t start_ns = 0);
   Trace* trace_ = nullptr;
   int32_t index_ = kNoSpan;
+  bool ended_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
