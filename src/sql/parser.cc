@@ -47,6 +47,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string>
 
 namespace kalamdb::sql {
@@ -1027,7 +1028,7 @@ class Parser {
       ArenaVector<Expr*> values(arena_);
       values.reserve(width);
       do {
-        Expr* value = ParseExpr();
+        Expr* value = ParseValuesItem();
         if (value == nullptr) return nullptr;
         values.push_back(value);
       } while (Accept(TokenKind::kComma));
@@ -1041,6 +1042,39 @@ class Parser {
     } while (Accept(TokenKind::kComma));
     stmt->rows = rows.view();
     return stmt;
+  }
+
+  // One item of a VALUES row. A lone literal (followed by ',' or ')': nearly every item of a
+  // bulk INSERT) is made at once instead of descending through every precedence level of
+  // ParseExpr, which would build the same node (measured in bench/sql_parser_bench.cc).
+  Expr* ParseValuesItem() {
+    const Token& token = Cur();
+    const TokenKind next = tokens_[pos_ + 1].kind;  // a literal is never the final kEnd
+    if (next == TokenKind::kComma || next == TokenKind::kRParen) {
+      std::optional<LiteralKind> kind;
+      switch (token.kind) {
+        case TokenKind::kInteger:
+          kind = LiteralKind::kInteger;
+          break;
+        case TokenKind::kDecimal:
+          kind = LiteralKind::kDecimal;
+          break;
+        case TokenKind::kString:
+          kind = LiteralKind::kString;
+          break;
+        case TokenKind::kIdentifier:
+          if (token.Is(Keyword::kTrue) || token.Is(Keyword::kFalse)) kind = LiteralKind::kBoolean;
+          if (token.Is(Keyword::kNull)) kind = LiteralKind::kNull;
+          break;
+        default:
+          break;
+      }
+      if (kind) {
+        Advance();
+        return MakeLiteral(token, *kind);
+      }
+    }
+    return ParseExpr();
   }
 
   // A LIMIT or OFFSET count: an integer literal or a parameter.

@@ -207,6 +207,10 @@ TEST(ParserTest, Insert) {
             "INSERT INTO t VALUES ($1, NULL, TRUE, (-3), 1.5e3, ('x' || 'y'))");
   ExpectCanonical("INSERT INTO t (a) SELECT b FROM u WHERE (b > 1)");
   ExpectCanonical("INSERT INTO t (\"Mixed\") VALUES (NOW())");
+  // A literal followed by anything but ',' or ')' is the start of an expression (the lone-
+  // literal shortcut of VALUES items must not cut it short).
+  EXPECT_EQ(Canonical("INSERT INTO t VALUES (1 + 2, 3::TEXT, FALSE, 'a' = 'b', 4.5, NULL)"),
+            "INSERT INTO t VALUES ((1 + 2), CAST(3 AS TEXT), FALSE, ('a' = 'b'), 4.5, NULL)");
 }
 
 TEST(ParserTest, InsertFields) {
