@@ -298,6 +298,11 @@ TEST_F(EngineTest, InsertErrors) {
   EXPECT_EQ(error("INSERT INTO e.t (id, value) VALUES (6, 'a'), (6, 'b')"),
             "Statement 1 failed: Already exists: Primary key violation: value '6' appears multiple "
             "times in column 'id'");
+  // Out of order: the key whose second occurrence comes first is named (3, in row 4).
+  EXPECT_EQ(error("INSERT INTO e.t (id, value) VALUES (9, 'a'), (3, 'b'), (7, 'c'), (3, 'd'), "
+                  "(9, 'e')"),
+            "Statement 1 failed: Already exists: Primary key violation: value '3' appears multiple "
+            "times in column 'id'");
   EXPECT_EQ(
       error("INSERT INTO e.t (id) VALUES (7)"),
       "Statement 1 failed: NOT NULL constraint violation: column 'value' cannot be NULL (row 1)");

@@ -8,11 +8,11 @@
 // _seq into one WriteBatch; store.write applies it: the statement is atomic.
 #include <algorithm>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 #include "common/arena.h"
 #include "common/clock.h"
@@ -336,11 +336,22 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
       KALAMDB_RETURN_IF_ERROR(storage::AppendRowKey(&key_bytes, table.id, owner, pk));
       key_end[r] = key_bytes.size();
     }
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(row_count);
-    for (size_t r = 0; r < row_count; ++r) {
-      if (!seen.insert(key_of(r)).second) {
-        const Value& pk = values[r * column_count + table.primary_key];
+    // Keys repeated within the statement. Ascending keys (the usual bulk INSERT) take one
+    // pass; otherwise the rows are sorted by key (stably) and neighbours compared. The error
+    // names the key whose second occurrence comes first, as a set of seen keys would.
+    bool ascending = true;
+    for (size_t r = 1; r < row_count && ascending; ++r) ascending = key_of(r - 1) < key_of(r);
+    if (!ascending) {
+      size_t* order = arena.AllocateArray<size_t>(row_count);
+      std::iota(order, order + row_count, size_t{0});
+      std::stable_sort(order, order + row_count,
+                       [&](size_t a, size_t b) { return key_of(a) < key_of(b); });
+      size_t repeat = row_count;  // the earliest row whose key an earlier row has
+      for (size_t i = 1; i < row_count; ++i) {
+        if (key_of(order[i - 1]) == key_of(order[i])) repeat = std::min(repeat, order[i]);
+      }
+      if (repeat < row_count) {
+        const Value& pk = values[repeat * column_count + table.primary_key];
         return Status(ErrorCode::kAlreadyExists,
                       "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
                           "' appears multiple times in column '" + pk_column.name + "'");
