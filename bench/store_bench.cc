@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <optional>
 #include <string>
 
 #include "storage/key_codec.h"
@@ -20,12 +22,15 @@ using kalamdb::storage::Family;
 using kalamdb::storage::Store;
 using kalamdb::storage::WriteBatch;
 
+// range(0) rows per batch; range(1): 0 no sync, 1 sync_writes (each write fsyncs), 2 the
+// group-commit path on one thread (DeferSync, then WhenSynced's shared SyncWAL).
 void WriteBatches(benchmark::State& state) {
   const int64_t rows = state.range(0);
+  const int64_t sync = state.range(1);
   char dir_template[] = "/tmp/store_bench.XXXXXX";
   const std::string dir = mkdtemp(dir_template);
   {
-    auto store = Store::Open({.path = dir});
+    auto store = Store::Open({.path = dir, .sync_writes = sync != 0});
     if (!store.ok()) {
       state.SkipWithError("cannot open the store");
       return;
@@ -39,24 +44,31 @@ void WriteBatches(benchmark::State& state) {
       for (int64_t r = 0; r < rows; ++r) {
         key.clear();
         kalamdb::storage::AppendTableId(&key, 7);
-        if (!kalamdb::storage::AppendKeyValue(&key, kalamdb::Value::Int(kalamdb::DataType::kBigInt,
-                                                                          ++id))
+        if (!kalamdb::storage::AppendKeyValue(&key,
+                                              kalamdb::Value::Int(kalamdb::DataType::kBigInt, ++id))
                  .ok()) {
           state.SkipWithError("key");
           return;
         }
         batch.Put(Family::kRows, key, value);
       }
+      std::optional<kalamdb::storage::DeferSync> deferred;
+      if (sync == 2) deferred.emplace();
       if (!(*store)->Write(batch).ok()) {
         state.SkipWithError("write failed");
         return;
+      }
+      if (sync == 2) {
+        std::promise<void> synced;
+        (*store)->WhenSynced([&](const kalamdb::Status&) { synced.set_value(); });
+        synced.get_future().wait();
       }
     }
     state.SetItemsProcessed(state.iterations() * rows);
   }
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(WriteBatches)->Arg(1)->Arg(100);
+BENCHMARK(WriteBatches)->Args({1, 0})->Args({100, 0})->Args({1, 1})->Args({1, 2});
 
 }  // namespace
 
