@@ -74,9 +74,19 @@ EOF
 } >"$work/batch.sql"
 chmod 0644 "$work"/*.sql
 
+# Before each timed run: PostgreSQL writes back what earlier runs left dirty (CHECKPOINT), and
+# the OS flushes its dirty pages, so that neither system's run competes with the other's
+# deferred writes for the disk (PostgreSQL keeps running between its runs; its checkpointer
+# otherwise writes during kalamdb's durable runs and doubles their fsync latency).
+quiesce() {
+  "${psql_cmd[@]}" -c "CHECKPOINT" >/dev/null
+  sync
+}
+
 pg_rate() {  # $1 = off|on, $2 = single|batched|parallel -> rows/s
   "${psql_cmd[@]}" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS bench;
     CREATE TABLE bench (id BIGINT PRIMARY KEY, value TEXT NOT NULL)"
+  quiesce
   local script=$work/single.sql clients=1 rows=1
   case "$2" in
     batched) script=$work/batch.sql rows=100 ;;
@@ -94,6 +104,7 @@ pg_rate() {  # $1 = off|on, $2 = single|batched|parallel -> rows/s
 # --- kalamdb --------------------------------------------------------------------------------
 kalam_rates() {  # $1 = false|true (sync_writes) -> "single batched parallel" rows/s
   rm -rf "$work/kdata"
+  quiesce
   KALAMDB_SERVER_PORT=$kalam_port KALAMDB_ROOT_PASSWORD=bench-pass-123 KALAMDB_DATA_DIR="$work/kdata" \
     KALAMDB_LOGS_DIR="$work/klogs" KALAMDB_LOG_TO_CONSOLE=false KALAMDB_SYNC_WRITES="$1" \
     "$server" >"$work/kalam.log" 2>&1 &
