@@ -366,6 +366,10 @@ class Server::Impl {
   // release is served at once instead of after a wake-up (group commit on one connection:
   // p50 ~300 -> ~180 µs). Spinning while only some are held took the CPU their clients needed
   // (10 connections: 12-14.6k -> 5.3-7k durable INSERTs/s).
+  // The longest a worker polls through a hold: about a slow fsync. Past it (a disk stalling for
+  // milliseconds) it sleeps in epoll_wait like an idle worker; the release still wakes it.
+  static constexpr int64_t kHeldSpinNs = 2'000'000;
+
   static void RunLoop(Worker& worker, int64_t spin_ns) {
     asio::io_context& ctx = worker.ctx;
     if (spin_ns <= 0) {
@@ -379,7 +383,8 @@ class Server::Impl {
         continue;
       }
       if (ctx.stopped()) return;
-      if (worker.AllHeld() || SteadyNowNs() - last_work < spin_ns) continue;
+      const int64_t idle_ns = SteadyNowNs() - last_work;
+      if (idle_ns < spin_ns || (worker.AllHeld() && idle_ns < kHeldSpinNs)) continue;
       if (ctx.run_one() == 0) return;
       last_work = SteadyNowNs();
     }
@@ -662,8 +667,14 @@ class Server::Impl {
     auto hold = std::move(c.hold);
     c.hold = nullptr;
     auto executor = co_await asio::this_coro::executor;
-    ++c.worker->held;
-    const bool ok = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+    struct HeldCount {  // Worker::held, also when the wait ends by an exception
+      Worker* w;
+      explicit HeldCount(Worker* worker) : w(worker) { ++w->held; }
+      ~HeldCount() { --w->held; }
+      HeldCount(const HeldCount&) = delete;
+      HeldCount& operator=(const HeldCount&) = delete;
+    } counted(c.worker);
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
         [&hold, executor](auto handler) {
           auto state = std::make_shared<decltype(handler)>(std::move(handler));
           auto work = asio::make_work_guard(executor);
@@ -672,8 +683,6 @@ class Server::Impl {
           });
         },
         asio::use_awaitable);
-    --c.worker->held;
-    co_return ok;
   }
 
   asio::awaitable<void> Serve(Conn& c) {
@@ -698,6 +707,9 @@ class Server::Impl {
     for (;;) {
       bool keep_open = ProcessBuffered(c, request);
       const bool held = static_cast<bool>(c.hold);
+      if (held) {  // the wait for the release is not work: keep it out of busy_ns
+        c.worker->busy_ns.fetch_add(SteadyNowNs() - resumed_ns, std::memory_order_relaxed);
+      }
       if (held && !co_await Released(c)) {
         c.out.resize(c.hold_offset);
         Response failed;
@@ -716,6 +728,7 @@ class Server::Impl {
         if (ec) co_return;
         c.last_activity_ns = SteadyNowNs();
       }
+      if (held) resumed_ns = SteadyNowNs();
       if (!keep_open) co_return;
       if (held) continue;  // requests buffered behind the held answer are parsed first
       const bool mid_request = c.request_start_ns != 0 || c.in_chunked_body;

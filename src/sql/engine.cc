@@ -155,6 +155,8 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
   if (awaiting_sync != nullptr) deferred.emplace();
   TraceTail tail;
   Status st = ExecuteTraced(session, sql, params, results, failed_statement, &tail);
+  // Spans end innermost first: a parse error returns with the statement's span still open.
+  if (tail.statement) tail.statement->End();
   execute.End();
   if (awaiting_sync != nullptr) *awaiting_sync = deferred->pending();
   if (execute.recording()) {

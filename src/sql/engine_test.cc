@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "sql/key_watermarks.h"
 #include "sql/sql.h"
 #include "storage/key_codec.h"
 #include "storage/row_codec.h"
@@ -412,6 +413,68 @@ TEST_F(EngineTest, PrimaryKeyCheckAroundTheKeyWatermark) {
   EXPECT_EQ(code(user_, "INSERT INTO w.u (id) VALUES (100)"), taken);
   EXPECT_EQ(code(admin_, "INSERT INTO w.t (id) VALUES (31)"), ErrorCode::kOk);
   EXPECT_EQ(Rows("w", "t").size(), 6u);  // -5, 10, 15, 20, 30, 31
+}
+
+// Several sessions inserting the same new keys at once: exactly one INSERT of each key
+// succeeds, the others get a primary-key violation, and no acknowledged row is overwritten.
+TEST_F(EngineTest, ConcurrentInsertsOfOneKeyAcknowledgeExactlyOne) {
+  ASSERT_TRUE(
+      Run(admin_, "CREATE NAMESPACE c; CREATE TABLE c.t (id BIGINT PRIMARY KEY, v TEXT)").ok());
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 300;
+  std::vector<std::vector<int>> won(kThreads);
+  std::vector<int> unexpected(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int id = 1; id <= kKeys; ++id) {
+        auto r = Run(admin_, "INSERT INTO c.t (id, v) VALUES (" + std::to_string(id) + ", 'w" +
+                                 std::to_string(t) + "')");
+        if (r.ok()) {
+          won[static_cast<size_t>(t)].push_back(id);
+        } else if (r.status().code() != ErrorCode::kAlreadyExists) {
+          ++unexpected[static_cast<size_t>(t)];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::vector<int> winners(kKeys + 1, -1);
+  int acknowledged = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(unexpected[static_cast<size_t>(t)], 0);
+    for (int id : won[static_cast<size_t>(t)]) {
+      EXPECT_EQ(winners[static_cast<size_t>(id)], -1) << "key " << id << " acknowledged twice";
+      winners[static_cast<size_t>(id)] = t;
+      ++acknowledged;
+    }
+  }
+  EXPECT_EQ(acknowledged, kKeys);
+  // Each stored row is its winner's.
+  auto rows = Rows("c", "t");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kKeys));
+  for (const auto& row : rows) {
+    const int64_t id = row.values[0].as_int();
+    EXPECT_EQ(row.values[1].as_bytes(), "w" + std::to_string(winners[static_cast<size_t>(id)]))
+        << "key " << id;
+  }
+}
+
+// Past max_prefixes a new prefix is not tracked: every key of its statements is looked up
+// (the watermark returned is the statement's own highest key). Tracked prefixes keep working.
+TEST_F(EngineTest, KeyWatermarksBeyondTheirCapacityLookEverythingUp) {
+  KeyWatermarks marks(*store_, 1);
+  std::string before;
+  ASSERT_TRUE(marks.Claim("A", "A5", &before).ok());
+  EXPECT_EQ(before, "");  // nothing stored under A
+  ASSERT_TRUE(marks.Claim("A", "A7", &before).ok());
+  EXPECT_EQ(before, "A5");
+  ASSERT_TRUE(marks.Claim("B", "B3", &before).ok());
+  EXPECT_EQ(before, "B3") << "untracked: keys up to B3 must all be looked up";
+  ASSERT_TRUE(marks.Claim("B", "B9", &before).ok());
+  EXPECT_EQ(before, "B9");
+  ASSERT_TRUE(marks.Claim("A", "A6", &before).ok());
+  EXPECT_EQ(before, "A7");
 }
 
 TEST_F(EngineTest, SelectFromTables) {

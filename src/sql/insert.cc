@@ -8,6 +8,7 @@
 // _seq into one WriteBatch; store.write applies it: the statement is atomic.
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <span>
@@ -206,7 +207,9 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     return Status(ErrorCode::kInvalidSql, "INSERT ... SELECT is not supported yet");
 
   // Plan: the table, and which table column each written position fills.
-  trace::Span plan("sql.plan");
+  // One span object walks the phases (Span::Next): sql.plan, coerce_rows, pk_check, row.encode,
+  // store.write, each starting where the previous ended.
+  trace::Span phase("sql.plan");
   auto resolved = ResolveTable(context, statement.table);
   if (!resolved.ok()) return resolved.status();
   const catalog::TableDef& table = **resolved;
@@ -244,16 +247,15 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
   const int64_t now = NowMicros();
   const size_t row_count = statement.rows.size();
   context.traced_table = &table;
-  plan.End();
 
   // 1. Coerce: one typed Value per column and row (literals, $n, defaults), NOT NULL checked.
   Value* values = nullptr;
   {
-    trace::Span coerce("coerce_rows");
+    phase.Next("coerce_rows");
     values = arena.AllocateArray<Value>(row_count * column_count);
     std::uninitialized_default_construct_n(values, row_count * column_count);
-    coerce.SetAttribute("rows", row_count);
-    coerce.SetAttribute("columns", column_count);
+    phase.SetAttribute("rows", row_count);
+    phase.SetAttribute("columns", column_count);
     bool* given = arena.AllocateArray<bool>(column_count);
     for (size_t r = 0; r < row_count; ++r) {
       const size_t row_number = r + 1;
@@ -327,9 +329,10 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     const size_t begin = r == 0 ? 0 : key_end[r - 1];
     return std::string_view(key_bytes).substr(begin, key_end[r] - begin);
   };
+  std::unique_lock<std::mutex> key_lock;  // KeyWatermarks::LockPrefix, until the write returns
   if (table.primary_key >= 0) {
-    trace::Span pk_check("pk_check");
-    pk_check.SetAttribute("rows", row_count);
+    phase.Next("pk_check");
+    phase.SetAttribute("rows", row_count);
     const catalog::ColumnDef& pk_column = table.columns[table.primary_key];
     for (size_t r = 0; r < row_count; ++r) {
       const Value& pk = values[r * column_count + table.primary_key];
@@ -367,8 +370,17 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
       for (size_t r = 1; r < row_count; ++r) max_key = std::max(max_key, key_of(r));
       const size_t prefix_size =
           owner.empty() ? 4 : 4 + storage::VarintLength(owner.size()) + owner.size();
-      KALAMDB_RETURN_IF_ERROR(
-          context.watermarks->Claim(max_key.substr(0, prefix_size), max_key, &watermark));
+      const std::string_view prefix = max_key.substr(0, prefix_size);
+      // From here until the write: no other INSERT into this prefix checks or writes keys.
+      // Not needed when this statement's keys are fresh SNOWFLAKE_ID() values (the column is
+      // not listed, so every row takes its generated default: no other statement has them),
+      // which keeps concurrent AUTO_INCREMENT inserts from queueing behind each other's write.
+      const std::span<int> listed = targets.view();
+      const bool fresh_keys =
+          pk_column.default_value.kind == DefaultValue::Kind::kSnowflakeId &&
+          std::find(listed.begin(), listed.end(), table.primary_key) == listed.end();
+      if (!fresh_keys) key_lock = context.watermarks->LockPrefix(prefix);
+      KALAMDB_RETURN_IF_ERROR(context.watermarks->Claim(prefix, max_key, &watermark));
     }
     size_t* lookup_row = arena.AllocateArray<size_t>(row_count);
     std::string_view* lookup = arena.AllocateArray<std::string_view>(row_count);
@@ -395,7 +407,7 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
                     "Primary key violation: value '" + ValueText(pk, pk_column.type.scale) +
                         "' already exists in column '" + pk_column.name + "'");
     }
-    pk_check.SetAttribute("lookups", lookups);  // keys at or below the watermark
+    phase.SetAttribute("lookups", lookups);  // keys at or below the watermark
   } else {
     for (size_t r = 0; r < row_count; ++r) {
       seqs[r] = NextSnowflakeId();
@@ -409,7 +421,7 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
   thread_local storage::WriteBatch batch;
   batch.Clear();
   {
-    trace::Span encode("row.encode");
+    phase.Next("row.encode");
     thread_local std::string row;
     if (row.capacity() > (1u << 20)) std::string().swap(row);
     size_t bytes = 0;
@@ -422,16 +434,18 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
       bytes += row.size();
       batch.Put(storage::Family::kRows, key_of(r), row);
     }
-    encode.SetAttribute("rows", row_count);
-    encode.SetAttribute("bytes", bytes);
+    phase.SetAttribute("rows", row_count);
+    phase.SetAttribute("bytes", bytes);
   }
 
   // 4. Write.
   {
-    trace::Span write("store.write");
-    write.SetAttribute("rows", row_count);
+    phase.Next("store.write");
+    phase.SetAttribute("rows", row_count);
     Status st = context.store.Write(batch);
-    write.SetStatus(st);
+    if (key_lock.owns_lock()) key_lock.unlock();
+    phase.SetStatus(st);
+    phase.End();
     // A huge statement's buffers are not worth keeping for the next one.
     if (key_bytes.capacity() > (1u << 20)) {
       std::string().swap(key_bytes);

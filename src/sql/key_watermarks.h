@@ -12,6 +12,7 @@
 // Thread-safety: Claim() may be called from any thread.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -28,9 +29,9 @@ namespace kalamdb::sql {
 
 class KeyWatermarks {
  public:
-  // Borrows `store`. At most `max_prefixes` prefixes are remembered; past that the memory is
-  // cleared and rebuilt (one seek per prefix).
-  explicit KeyWatermarks(storage::Store& store, size_t max_prefixes = 100'000);
+  // Borrows `store`. At most `max_prefixes` prefixes are remembered (each: its prefix and its
+  // highest key); INSERTs into further prefixes look up every key, as without watermarks.
+  explicit KeyWatermarks(storage::Store& store, size_t max_prefixes = 10'000);
 
   // A statement is about to insert keys under `prefix`, the greatest of which is `max_key`.
   // Raises the prefix's watermark to `max_key` and sets `*before` to the one before (empty:
@@ -39,7 +40,15 @@ class KeyWatermarks {
   // kShuttingDown).
   Status Claim(std::string_view prefix, std::string_view max_key, std::string* before);
 
+  // Held by an INSERT from its primary-key check until its write has returned: two statements
+  // inserting the same new key under one prefix would otherwise both pass the check (each
+  // before the other's write) and the second would overwrite the first's acknowledged row.
+  // Striped (64 mutexes by prefix hash): INSERTs into other tables or other owners' rows
+  // rarely wait on each other.
+  [[nodiscard]] std::unique_lock<std::mutex> LockPrefix(std::string_view prefix);
+
  private:
+  std::array<std::mutex, 64> prefix_locks_;
   storage::Store& store_;
   const size_t max_prefixes_;
   std::mutex mu_;

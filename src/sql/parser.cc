@@ -1049,7 +1049,7 @@ class Parser {
   // ParseExpr, which would build the same node (measured in bench/sql_parser_bench.cc).
   Expr* ParseValuesItem() {
     const Token& token = Cur();
-    const TokenKind next = tokens_[pos_ + 1].kind;  // a literal is never the final kEnd
+    const TokenKind next = Peek(1).kind;  // clamped: Cur() may be the final kEnd
     if (next == TokenKind::kComma || next == TokenKind::kRParen) {
       std::optional<LiteralKind> kind;
       switch (token.kind) {

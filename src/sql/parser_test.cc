@@ -237,6 +237,18 @@ TEST(ParserTest, InsertFields) {
   EXPECT_EQ(insert->select, nullptr);
 }
 
+// A VALUES row cut short ends in a syntax error, never a read past the tokens.
+TEST(ParserTest, TruncatedValuesAreSyntaxErrors) {
+  for (std::string_view sql : {"INSERT INTO t VALUES (", "INSERT INTO t VALUES (1,",
+                               "INSERT INTO t VALUES (1", "INSERT INTO t VALUES ('a'",
+                               "INSERT INTO t VALUES (TRUE"}) {
+    Arena arena;
+    auto result = Parse(sql, arena);
+    ASSERT_FALSE(result.ok()) << sql;
+    EXPECT_EQ(result.status().code(), ErrorCode::kInvalidSql) << sql;
+  }
+}
+
 std::string HundredRowInsert() {
   std::string sql = "INSERT INTO ns.t (id, worker, value) VALUES ";
   for (int i = 0; i < 100; ++i) {

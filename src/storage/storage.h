@@ -95,7 +95,7 @@ struct StoreStats {
 // says so. A deferred write is visible to readers on other connections before it is durable
 // (it may be lost in a crash before its acknowledgement; never after). Writes touching kMeta
 // stay synchronous. Without sync_writes (or with group_commit off) the scope changes
-// nothing. Not nestable.
+// nothing. Scopes nest (the innermost records the writes).
 class DeferSync {
  public:
   DeferSync();
@@ -108,6 +108,7 @@ class DeferSync {
  private:
   friend class Store;
   bool pending_ = false;
+  DeferSync* previous_;
 };
 
 class Store {
@@ -141,7 +142,8 @@ class Store {
   // when Options::sync_writes or group_commit is off (writes then sync themselves), else on the
   // store's sync thread after the WAL sync that covers it, shared with every caller waiting at the
   // time. `done` must be quick (hand off, do not block). Errors given to `done`: kStorageIo (the
-  // sync failed: the writes may not be durable), kShuttingDown (called after Close()).
+  // sync failed: the writes may not be durable), kShuttingDown (called after Close() with
+  // group commit on; with it off, `done` gets OK: there is nothing left to sync).
   void WhenSynced(std::function<void(const Status&)> done);
   // Counters and RocksDB properties; cheap enough for a metrics scrape.
   StoreStats Stats() const;

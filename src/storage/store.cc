@@ -37,8 +37,8 @@ thread_local DeferSync* current_defer = nullptr;
 
 }  // namespace
 
-DeferSync::DeferSync() { current_defer = this; }
-DeferSync::~DeferSync() { current_defer = nullptr; }
+DeferSync::DeferSync() : previous_(current_defer) { current_defer = this; }
+DeferSync::~DeferSync() { current_defer = previous_; }
 
 void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
   ops_.push_back(Op{family, false, static_cast<uint32_t>(key.size()),

@@ -385,6 +385,24 @@ void Span::End() {
   ended_ = true;
 }
 
+void Span::Next(const char* name) {
+  if (trace_ == nullptr) return;
+  const int64_t now = trace_->Now();
+  const SpanKind kind = trace_->spans()[index_].kind;
+  if (!ended_) {
+    trace_->EndSpan(index_, now);
+    trace_->set_current(trace_->spans()[index_].parent);
+  }
+  const int32_t index = trace_->AddSpan(name, kind, trace_->current(), now);
+  if (index == kNoSpan) {
+    trace_ = nullptr;  // past the span cap: nothing more to record
+    return;
+  }
+  index_ = index;
+  ended_ = false;
+  trace_->set_current(index);
+}
+
 void Span::AddEvent(const char* name, std::initializer_list<Field> fields) {
   if (trace_ != nullptr) trace_->AddEvent(index_, name, trace_->Now(), fields);
 }

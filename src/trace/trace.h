@@ -388,6 +388,10 @@ class Span {
   // Ends the span now; later calls (and the destructor) do nothing. The span then stops being
   // the current one, but its setters keep recording into it.
   void End();
+  // Ends this span and opens its next sibling `name` (a string literal) at the same instant:
+  // sequential phases measured edge to edge, with one clock read per boundary and no gap
+  // between them for the parent's self time. The object then stands for the new span.
+  void Next(const char* name);
   // This span's id (invalid when not recording).
   SpanId id() const { return trace_ != nullptr ? trace_->spans()[index_].id : SpanId{}; }
 

@@ -125,6 +125,48 @@ TEST(SpanTest, NestingRecordsParentLinksAndRestoresCurrent) {
   EXPECT_EQ(CurrentTrace(), nullptr);
 }
 
+// Span::Next walks sequential phases edge to edge: each sibling starts exactly where the
+// previous one ended, children nest under the phase that is current, setters reach the current
+// phase, and after End (or destruction) the parent is current again. Setters after End still
+// record into the ended span.
+TEST(SpanTest, NextOpensSiblingsEdgeToEdge) {
+  Trace t;
+  t.Begin();
+  {
+    ScopedTrace scope(t);
+    Span statement("sql.statement");
+    {
+      Span phase("sql.plan");
+      phase.SetAttribute("a", 1);
+      phase.Next("coerce_rows");
+      phase.SetAttribute("rows", 2);
+      phase.Next("store.write");
+      { Span batch("rocksdb.batch"); }
+      EXPECT_EQ(t.current(), 3);
+      phase.End();
+      EXPECT_EQ(t.current(), 0);
+      phase.SetAttribute("rows", 3);  // after End: still the store.write span's
+    }
+    EXPECT_EQ(t.current(), 0);
+  }
+  const auto& s = t.spans();
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_STREQ(s[1].name, "sql.plan");
+  EXPECT_STREQ(s[2].name, "coerce_rows");
+  EXPECT_STREQ(s[3].name, "store.write");
+  EXPECT_STREQ(s[4].name, "rocksdb.batch");
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(s[i].parent, 0);
+  EXPECT_EQ(s[4].parent, 3);
+  EXPECT_EQ(s[2].start_ns, s[1].end_ns);
+  EXPECT_EQ(s[3].start_ns, s[2].end_ns);
+  EXPECT_GE(s[3].end_ns, s[4].end_ns);
+  EXPECT_EQ(s[1].attr_count, 1);
+  EXPECT_EQ(s[2].attr_count, 1);
+  ASSERT_EQ(s[3].attr_count, 1);
+  EXPECT_EQ(s[3].attrs[0].int_value, 3);
+  EXPECT_NE(s[1].id, s[2].id);
+}
+
 TEST(SpanTest, AttributesEventsAndErrors) {
   Trace t;
   t.Begin();

@@ -282,6 +282,9 @@ TEST_F(TracingTest, FailingAndSelectStatementsAreTraced) {
   auto select = Sql("SELECT * FROM app.t WHERE v = 'a'");
   ASSERT_EQ(select.status, 200) << select.body;
   std::string select_trace(select.Header("traceparent").substr(3, 32));
+  auto syntax = Sql("INSERT INTO app.t (id, v) VALUES (2, ");
+  ASSERT_EQ(syntax.status, 400) << syntax.body;
+  std::string syntax_trace(syntax.Header("traceparent").substr(3, 32));
 
   auto fetch = [&](const std::string& id) {
     ClientResponse r;
@@ -304,6 +307,22 @@ TEST_F(TracingTest, FailingAndSelectStatementsAreTraced) {
   EXPECT_EQ(f.Find("sql.execute")->tags.at("otel.status_code"), "\"ERROR\"");
   EXPECT_EQ(f.Find("POST /v1/api/sql")->tags.at("http.status_code"), "400");
   EXPECT_EQ(f.Find("store.write"), nullptr);  // nothing was written
+
+  // A syntax error returns with the statement's span still open: it must still end inside
+  // sql.execute, and nothing may nest under the ended sql.execute afterwards.
+  TraceInfo e = fetch(syntax_trace);
+  const SpanInfo* e_root = e.Find("POST /v1/api/sql");
+  const SpanInfo* e_execute = e.Find("sql.execute");
+  const SpanInfo* e_statement = e.Find("sql.statement");
+  ASSERT_NE(e_root, nullptr);
+  ASSERT_NE(e_execute, nullptr);
+  ASSERT_NE(e_statement, nullptr);
+  EXPECT_EQ(e_statement->parent, e_execute->id);
+  EXPECT_EQ(e.Find("sql.parse")->tags.at("otel.status_code"), "\"ERROR\"");
+  EXPECT_LE(e_statement->start_ns + e_statement->duration_ns,
+            e_execute->start_ns + e_execute->duration_ns);
+  EXPECT_EQ(e.ChildNames(*e_root), (std::vector<std::string>{"auth.check", "sql.execute"}));
+  EXPECT_EQ(e.ChildNames(*e_execute), (std::vector<std::string>{"sql.split", "sql.statement"}));
 
   TraceInfo s = fetch(select_trace);
   const SpanInfo* select_statement = s.Find("sql.statement");
