@@ -54,7 +54,8 @@ trap cleanup EXIT
 # --- PostgreSQL -----------------------------------------------------------------------------
 "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
-  -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=50" start >/dev/null
+  -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=50 -c autovacuum=off" \
+  start >/dev/null
 psql_cmd=("${as_pg[@]}" psql -q -h 127.0.0.1 -p "$pg_port" -U bench -d postgres -v ON_ERROR_STOP=1)
 
 value="'value-' || 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
@@ -77,7 +78,9 @@ chmod 0644 "$work"/*.sql
 # Before each timed run: PostgreSQL writes back what earlier runs left dirty (CHECKPOINT), and
 # the OS flushes its dirty pages, so that neither system's run competes with the other's
 # deferred writes for the disk (PostgreSQL keeps running between its runs; its checkpointer
-# otherwise writes during kalamdb's durable runs and doubles their fsync latency).
+# otherwise writes during kalamdb's durable runs and doubles their fsync latency). For the
+# same reason PostgreSQL runs with autovacuum off: a vacuum of the freshly filled table would
+# start during kalamdb's runs, not during its own 4-second ones.
 quiesce() {
   "${psql_cmd[@]}" -c "CHECKPOINT" >/dev/null
   sync
