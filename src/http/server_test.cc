@@ -439,5 +439,32 @@ TEST(HttpHoldTest, StopWaitsForAHeldAnswer) {
   EXPECT_EQ(status.load(), 200);
 }
 
+// A client that hangs up while its answer is held: the release finds the socket gone, the
+// connection ends cleanly, and the worker goes on serving.
+TEST(HttpHoldTest, ClientGoneWhileHeldEndsTheConnectionCleanly) {
+  HeldResponses held;
+  auto server = StartHeldServer(held);
+  {
+    Client a("127.0.0.1", server->port(), 5000);
+    ASSERT_TRUE(SendHeldThenAfter(a, held));
+    a.Close();
+  }
+  std::this_thread::sleep_for(50ms);
+  held.Release(true);
+  for (int i = 0; i < 200 && server->open_connections() > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(server->open_connections(), 0);
+  Client b("127.0.0.1", server->port(), 5000);
+  auto r = b.Send("GET", "/next");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "/next");
+  // (The request pipelined behind the held one had fully arrived, so it may still run.)
+  const std::vector<std::string> log = held.Log();
+  ASSERT_GE(log.size(), 3u);
+  EXPECT_EQ(log[0], "/held");
+  EXPECT_EQ(log[1], "released");
+  EXPECT_EQ(log.back(), "/next");
+  server->Stop(1);
+}
+
 }  // namespace
 }  // namespace kalamdb::http
