@@ -9,19 +9,15 @@
 # printed at the end (kalam bench insert --compare can diff two of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-(($# >= 2)) || { echo "usage: $0 BEFORE_BIN AFTER_BIN [--rounds N] [--seconds S]" >&2; exit 64; }
+usage="BEFORE_BIN AFTER_BIN [--rounds N] [--seconds S]"
+source bench/options.sh
+(($# >= 2)) || bench_usage
 before=$1
 after=$2
 shift 2
 rounds=2
 seconds=4
-while (($#)); do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 64 ;;
-  esac
-done
+parse_bench_options "$@"
 kalam=build/release/kalam
 [[ -x $kalam ]] || { echo "build the release preset first" >&2; exit 1; }
 work=$(mktemp -d /tmp/ab-servers.XXXXXX)

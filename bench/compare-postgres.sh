@@ -18,14 +18,9 @@ cd "$(dirname "$0")/.."
 rounds=3
 seconds=5
 markdown=0
-while (($#)); do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
-    --markdown) markdown=1; shift ;;
-    *) echo "usage: $0 [--rounds N] [--seconds S] [--markdown]" >&2; exit 64 ;;
-  esac
-done
+usage="[--rounds N] [--seconds S] [--markdown]"
+source bench/options.sh
+parse_bench_options "$@"
 
 server=build/release/kalamdb-server
 kalam=build/release/kalam

@@ -916,7 +916,7 @@ void Api::Impl::Traces(const Request& request, Response& response) {
                            std::pair{"maxDuration", &query.max_duration_ns}}) {
     auto text = QueryParam(request.query, name);
     if (!text || text->empty()) continue;
-    auto ns = trace::ParseDurationNs(*text);
+    auto ns = ParseDurationNs(*text);
     if (!ns) {
       JaegerError(response, 400,
                   std::string("parameter ") + name + ": expected a duration such as 1.5ms");

@@ -3,7 +3,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -15,6 +14,7 @@
 #include "cli/connection.h"
 #include "cli/options.h"
 #include "common/base64.h"
+#include "common/clock.h"
 #include "http/client.h"
 
 namespace kalamdb::cli {
@@ -67,52 +67,6 @@ std::string UrlEncode(std::string_view text) {
     }
   }
   return out;
-}
-
-// "1h", "30m", "90s", "1h30m", "500ms", "2d" -> microseconds.
-std::optional<int64_t> ParseDurationUs(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double total = 0;
-  while (!text.empty()) {
-    size_t digits = 0;
-    while (digits < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
-      ++digits;
-    }
-    if (digits == 0) return std::nullopt;
-    double value = 0;
-    try {
-      value = std::stod(std::string(text.substr(0, digits)));
-    } catch (...) {
-      return std::nullopt;
-    }
-    text.remove_prefix(digits);
-    size_t unit = 0;
-    while (unit < text.size() && !std::isdigit(static_cast<unsigned char>(text[unit])) &&
-           text[unit] != '.') {
-      ++unit;
-    }
-    const std::string_view u = text.substr(0, unit);
-    text.remove_prefix(unit);
-    double scale = 0;
-    if (u == "d") {
-      scale = 86400e6;
-    } else if (u == "h") {
-      scale = 3600e6;
-    } else if (u == "m") {
-      scale = 60e6;
-    } else if (u == "s") {
-      scale = 1e6;
-    } else if (u == "ms") {
-      scale = 1e3;
-    } else if (u == "us" || u == "µs") {
-      scale = 1;
-    } else {
-      return std::nullopt;
-    }
-    total += value * scale;
-  }
-  return static_cast<int64_t>(total);
 }
 
 // The message of a Jaeger-style error answer, or the body's start.
@@ -243,11 +197,10 @@ int TracesMain(int argc, char** argv) {
     if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
     set = std::move(loaded).value();
   } else {
-    std::optional<int64_t> window = ParseDurationUs(since);
-    if (!window) return Fail("--since: expected a duration such as 1h, 30m or 90s");
-    const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const std::optional<int64_t> window_ns = ParseDurationNs(since);
+    if (!window_ns) return Fail("--since: expected a duration such as 1h, 30m or 90s");
+    const int64_t window_us = *window_ns / 1000;
+    const int64_t now_us = NowMicros();
     std::string query = "?service=" + UrlEncode(service);
     if (!options.operation.empty()) query += "&operation=" + UrlEncode(options.operation);
     query += "&limit=" + std::to_string(last);
@@ -258,13 +211,13 @@ int TracesMain(int argc, char** argv) {
       target = ParseHttpUrl(jaeger, 16686);
       if (!target) return Fail("cannot use --jaeger '" + jaeger + "' (expected http://host:port)");
       // Jaeger ignores "lookback": the window must be explicit.
-      query += "&start=" + std::to_string(now_us - *window) + "&end=" + std::to_string(now_us);
+      query += "&start=" + std::to_string(now_us - window_us) + "&end=" + std::to_string(now_us);
       path = target->prefix + "/api/traces" + query;
     } else {
       target = ParseHttpUrl(url, 8080);
       if (!target) return Fail("cannot use --url '" + url + "' (expected http://host:port)");
       if (*since_opt) {
-        query += "&start=" + std::to_string(now_us - *window) + "&end=" + std::to_string(now_us);
+        query += "&start=" + std::to_string(now_us - window_us) + "&end=" + std::to_string(now_us);
       }
       path = target->prefix + "/v1/api/traces" + query + "&precision=ns";
       headers.emplace_back("Authorization", !token.empty()

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace kalamdb {
 
@@ -12,5 +14,10 @@ int64_t NowMicros();
 int64_t NowSeconds();
 // RFC 3339 in UTC with microseconds, e.g. "2026-05-04T10:00:00.123456+00:00".
 std::string FormatRfc3339Micros(int64_t unix_micros);
+
+// A duration in nanoseconds from Go/Jaeger syntax: one or more <number><unit> parts, units ns,
+// us, µs, ms, s, m, h and d ("1.5ms", "250us", "90s", "1h30m", "2d"); nullopt when malformed
+// (no unit, an unknown unit, spaces) or above ~292 years.
+std::optional<int64_t> ParseDurationNs(std::string_view text);
 
 }  // namespace kalamdb

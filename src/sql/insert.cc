@@ -344,11 +344,13 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     // names the key whose second occurrence comes first, as a set of seen keys would.
     bool ascending = true;
     for (size_t r = 1; r < row_count && ascending; ++r) ascending = key_of(r - 1) < key_of(r);
+    std::string_view max_key = key_of(row_count - 1);  // the greatest key, for the watermark
     if (!ascending) {
       size_t* order = arena.AllocateArray<size_t>(row_count);
       std::iota(order, order + row_count, size_t{0});
       std::stable_sort(order, order + row_count,
                        [&](size_t a, size_t b) { return key_of(a) < key_of(b); });
+      max_key = key_of(order[row_count - 1]);
       size_t repeat = row_count;  // the earliest row whose key an earlier row has
       for (size_t i = 1; i < row_count; ++i) {
         if (key_of(order[i - 1]) == key_of(order[i])) repeat = std::min(repeat, order[i]);
@@ -366,11 +368,7 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     thread_local std::string watermark;  // "" (below every key) when nothing is stored
     const bool watermarked = context.watermarks != nullptr;
     if (watermarked) {
-      std::string_view max_key = key_of(0);
-      for (size_t r = 1; r < row_count; ++r) max_key = std::max(max_key, key_of(r));
-      const size_t prefix_size =
-          owner.empty() ? 4 : 4 + storage::VarintLength(owner.size()) + owner.size();
-      const std::string_view prefix = max_key.substr(0, prefix_size);
+      const std::string_view prefix = max_key.substr(0, storage::RowKeyPrefixSize(owner));
       // From here until the write: no other INSERT into this prefix checks or writes keys.
       // Not needed when this statement's keys are fresh SNOWFLAKE_ID() values (the column is
       // not listed, so every row takes its generated default: no other statement has them),

@@ -18,7 +18,7 @@ std::unique_lock<std::mutex> KeyWatermarks::LockPrefix(std::string_view prefix) 
 Status KeyWatermarks::Claim(std::string_view prefix, std::string_view max_key,
                             std::string* before) {
   std::unique_lock lock(mu_);
-  auto it = highest_.find(std::string(prefix));
+  auto it = highest_.find(prefix);
   if (it == highest_.end()) {
     if (highest_.size() >= max_prefixes_) {
       // Full: this prefix is not tracked, and every key of the statement is looked up. (Never
@@ -33,7 +33,7 @@ Status KeyWatermarks::Claim(std::string_view prefix, std::string_view max_key,
     auto stored = store_.LastKeyWithPrefix(storage::Family::kRows, prefix);
     if (!stored.ok()) return stored.status();
     lock.lock();
-    if (highest_.size() >= max_prefixes_ && highest_.find(std::string(prefix)) == highest_.end()) {
+    if (highest_.size() >= max_prefixes_ && highest_.find(prefix) == highest_.end()) {
       before->assign(max_key);
       return Status::OK();
     }

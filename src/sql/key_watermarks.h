@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -52,7 +53,13 @@ class KeyWatermarks {
   storage::Store& store_;
   const size_t max_prefixes_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::string> highest_;  // prefix -> highest key
+  // Looked up by string_view without building a std::string key (transparent hash).
+  struct PrefixHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::string, PrefixHash, std::equal_to<>>
+      highest_;  // prefix -> highest key
 };
 
 }  // namespace kalamdb::sql

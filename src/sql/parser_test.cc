@@ -239,9 +239,9 @@ TEST(ParserTest, InsertFields) {
 
 // A VALUES row cut short ends in a syntax error, never a read past the tokens.
 TEST(ParserTest, TruncatedValuesAreSyntaxErrors) {
-  for (std::string_view sql : {"INSERT INTO t VALUES (", "INSERT INTO t VALUES (1,",
-                               "INSERT INTO t VALUES (1", "INSERT INTO t VALUES ('a'",
-                               "INSERT INTO t VALUES (TRUE"}) {
+  for (std::string_view sql :
+       {"INSERT INTO t VALUES (", "INSERT INTO t VALUES (1,", "INSERT INTO t VALUES (1",
+        "INSERT INTO t VALUES ('a'", "INSERT INTO t VALUES (TRUE"}) {
     Arena arena;
     auto result = Parse(sql, arena);
     ASSERT_FALSE(result.ok()) << sql;

@@ -282,7 +282,7 @@ std::string TablePrefix(uint32_t table_id) {
 
 std::string OwnerPrefix(uint32_t table_id, std::string_view user_id) {
   std::string out;
-  out.reserve(4 + VarintLength(user_id.size()) + user_id.size());
+  out.reserve(RowKeyPrefixSize(user_id));
   AppendTableId(&out, table_id);
   AppendOwner(&out, user_id);
   return out;

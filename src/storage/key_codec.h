@@ -88,6 +88,11 @@ std::string TablePrefix(uint32_t table_id);
 // The prefix of every row key of one owner in a USER or STREAM table: table_id · owner.
 // All rows of one user are exactly the keys that start with it: one contiguous key range.
 std::string OwnerPrefix(uint32_t table_id, std::string_view user_id);
+// The length of a row key's table_id · [owner] part (TablePrefix, OwnerPrefix), with `owner`
+// empty for SHARED tables as in AppendRowKey: the primary key starts there.
+constexpr size_t RowKeyPrefixSize(std::string_view owner) {
+  return owner.empty() ? 4 : 4 + VarintLength(owner.size()) + owner.size();
+}
 // The smallest key greater than every key that starts with `prefix` (the exclusive upper bound
 // of a prefix range), or "" when there is none (prefix empty or all 0xFF bytes).
 std::string PrefixSuccessor(std::string_view prefix);

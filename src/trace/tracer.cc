@@ -217,39 +217,4 @@ TracerStats Tracer::stats() const {
   return s;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-std::optional<int64_t> ParseDurationNs(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  size_t unit_at = 0;
-  while (unit_at < text.size() &&
-         ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
-    ++unit_at;
-  }
-  if (unit_at == 0) return std::nullopt;
-  double number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
-  if (ec != std::errc() || end != text.data() + unit_at) return std::nullopt;
-  std::string_view unit = text.substr(unit_at);
-  double scale = 0;
-  if (unit == "ns") {
-    scale = 1;
-  } else if (unit == "us" || unit == "\xC2\xB5s") {
-    scale = 1e3;
-  } else if (unit == "ms") {
-    scale = 1e6;
-  } else if (unit == "s") {
-    scale = 1e9;
-  } else if (unit == "m") {
-    scale = 60e9;
-  } else if (unit == "h") {
-    scale = 3600e9;
-  } else {
-    return std::nullopt;
-  }
-  double ns = number * scale;
-  if (ns > 9.2e18) return std::nullopt;
-  return static_cast<int64_t>(ns);
-}
-
 }  // namespace kalamdb::trace

@@ -142,8 +142,4 @@ class Tracer {
   std::atomic<uint64_t> collected_{0};
 };
 
-// Parses Jaeger's duration syntax ("1.5ms", "200us", "2s", "100ns", "1m", "1h", "750µs");
-// nullopt when malformed.
-std::optional<int64_t> ParseDurationNs(std::string_view text);
-
 }  // namespace kalamdb::trace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -180,6 +182,16 @@ TEST(DurationTest, ParsesJaegerDurations) {
   EXPECT_FALSE(ParseDurationNs("10"));
   EXPECT_FALSE(ParseDurationNs("10 ms"));
   EXPECT_FALSE(ParseDurationNs("1e30h"));
+}
+
+// The same parser serves `kalam traces --since`: compound durations and days.
+TEST(DurationTest, ParsesCompoundDurationsAndDays) {
+  EXPECT_EQ(ParseDurationNs("1h30m"), 5'400'000'000'000);
+  EXPECT_EQ(ParseDurationNs("2d"), 172'800'000'000'000);
+  EXPECT_EQ(ParseDurationNs("1s500ms"), 1'500'000'000);
+  EXPECT_FALSE(ParseDurationNs("1h30"));
+  EXPECT_FALSE(ParseDurationNs("1x"));
+  EXPECT_FALSE(ParseDurationNs("300000d"));  // past int64 nanoseconds
 }
 
 }  // namespace

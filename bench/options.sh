@@ -1,0 +1,24 @@
+# options.sh: the options the bench scripts share; sourced, not run.
+#
+# Set the defaults first: `rounds`, `seconds`, and `markdown` only in a script that accepts
+# --markdown; then `parse_bench_options "$@"`. Anything else is a usage error (exit 64), with
+# `usage` (the script's synopsis after its name) as the message.
+parse_bench_options() {
+  while (($#)); do
+    case "$1" in
+      --rounds) rounds=$2; shift 2 ;;
+      --seconds) seconds=$2; shift 2 ;;
+      --markdown)
+        [[ -n ${markdown+set} ]] || bench_usage
+        markdown=1
+        shift
+        ;;
+      *) bench_usage ;;
+    esac
+  done
+}
+
+bench_usage() {
+  echo "usage: $0 $usage" >&2
+  exit 64
+}
