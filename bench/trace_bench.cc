@@ -7,6 +7,7 @@
 
 #include "trace/otlp.h"
 #include "trace/trace.h"
+#include "trace/tracer.h"
 
 namespace {
 
@@ -57,74 +58,126 @@ void BM_ReadTicks(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadTicks);
 
-// OTLP encoding of a batch of 36 INSERT-shaped traces (14 spans each, the attributes of the
-// real tree): the exporter thread's cost per span.
-void BM_OtlpEncodeInsertTraces(benchmark::State& state) {
-  std::vector<std::unique_ptr<Trace>> traces;
-  std::vector<const Trace*> views;
-  for (int t = 0; t < 36; ++t) {
-    auto trace = std::make_unique<Trace>();
-    trace->Begin();
+// Records the spans and attributes of one single-row INSERT request (the real tree, 14 spans,
+// 29 attributes) on the calling thread's installed trace.
+void RecordInsertRequest() {
+  {
+    Span root("POST /v1/api/sql", kalamdb::trace::SpanKind::kServer);
+    root.SetAttribute("http.method", "POST");
+    root.SetAttribute("http.route", "/v1/api/sql");
+    root.SetAttribute("http.status_code", 200);
+    root.SetAttribute("http.request_content_length", 55);
+    root.SetAttribute("net.peer.ip", "127.0.0.1");
+    {
+      Span auth("auth.check");
+      auth.SetAttribute("auth.method", "basic");
+      auth.SetAttribute("user_id", "root");
+      auth.SetAttribute("role", "system");
+      Span basic("auth.basic");
+      basic.SetAttribute("cache.hit", true);
+    }
+    {
+      Span execute("sql.execute");
+      execute.SetAttribute("statement_count", 1);
+      execute.SetAttribute("user_id", "root");
+      execute.SetAttribute("namespace", "default");
+      execute.SetAttribute("rows", 1);
+      { Span split("sql.split"); }
+      Span statement("sql.statement");
+      statement.SetAttribute("kind", "insert");
+      statement.SetAttribute("table", "app.t");
+      statement.SetAttribute("rows", 1);
+      {
+        Span parse("sql.parse");
+        parse.SetAttribute("cache.hit", false);
+        parse.SetAttribute("sql.length", 44);
+      }
+      { Span plan("sql.plan"); }
+      {
+        Span coerce("coerce_rows");
+        coerce.SetAttribute("rows", 1);
+        coerce.SetAttribute("columns", 2);
+      }
+      {
+        Span pk("pk_check");
+        pk.SetAttribute("rows", 1);
+        pk.SetAttribute("lookups", 1);
+      }
+      {
+        Span encode("row.encode");
+        encode.SetAttribute("rows", 1);
+        encode.SetAttribute("bytes", 22);
+      }
+      Span write("store.write");
+      write.SetAttribute("rows", 1);
+      Span batch("rocksdb.batch");
+      batch.SetAttribute("op_count", 1);
+      batch.SetAttribute("bytes", 50);
+      batch.SetAttribute("sync", false);
+    }
+    Span response("http.write_response");
+    response.SetAttribute("bytes", 107);
+  }
+}
+
+// The request thread's recording of one INSERT trace, from Begin to the last span.
+void BM_RecordInsertTrace(benchmark::State& state) {
+  Trace trace;
+  for (auto _ : state) {
+    trace.Begin();
+    ScopedTrace scope(trace);
+    RecordInsertRequest();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordInsertTrace);
+
+// Trace::Snapshot of one recorded INSERT trace (the copy the store and exporters share).
+void BM_SnapshotInsertTrace(benchmark::State& state) {
+  Trace trace;
+  trace.Begin();
+  {
+    ScopedTrace scope(trace);
+    RecordInsertRequest();
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(trace.Snapshot());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnapshotInsertTrace);
+
+// The whole request-thread cost of tracing one INSERT as the server does it: Tracer::Begin,
+// recording, Tracer::Finish into a full store of 10,000 traces (the default), which evicts one.
+void BM_TracerInsertRequest(benchmark::State& state) {
+  kalamdb::trace::Tracer tracer(kalamdb::trace::TracerOptions{});
+  tracer.Start();
+  auto one = [&tracer] {
+    auto trace = tracer.Begin({});
     {
       ScopedTrace scope(*trace);
-      Span root("POST /v1/api/sql", kalamdb::trace::SpanKind::kServer);
-      root.SetAttribute("http.method", "POST");
-      root.SetAttribute("http.route", "/v1/api/sql");
-      root.SetAttribute("http.status_code", 200);
-      root.SetAttribute("http.request_content_length", 55);
-      root.SetAttribute("net.peer.ip", "127.0.0.1");
-      {
-        Span auth("auth.check");
-        auth.SetAttribute("auth.method", "basic");
-        auth.SetAttribute("user_id", "root");
-        auth.SetAttribute("role", "system");
-        Span basic("auth.basic");
-        basic.SetAttribute("cache.hit", true);
-      }
-      {
-        Span execute("sql.execute");
-        execute.SetAttribute("statement_count", 1);
-        execute.SetAttribute("user_id", "root");
-        execute.SetAttribute("namespace", "default");
-        execute.SetAttribute("rows", 1);
-        { Span split("sql.split"); }
-        Span statement("sql.statement");
-        statement.SetAttribute("kind", "insert");
-        statement.SetAttribute("table", "app.t");
-        statement.SetAttribute("rows", 1);
-        {
-          Span parse("sql.parse");
-          parse.SetAttribute("cache.hit", false);
-          parse.SetAttribute("sql.length", 44);
-        }
-        { Span plan("sql.plan"); }
-        {
-          Span coerce("coerce_rows");
-          coerce.SetAttribute("rows", 1);
-          coerce.SetAttribute("columns", 2);
-        }
-        {
-          Span pk("pk_check");
-          pk.SetAttribute("rows", 1);
-          pk.SetAttribute("lookups", 1);
-        }
-        {
-          Span encode("row.encode");
-          encode.SetAttribute("rows", 1);
-          encode.SetAttribute("bytes", 22);
-        }
-        Span write("store.write");
-        write.SetAttribute("rows", 1);
-        Span batch("rocksdb.batch");
-        batch.SetAttribute("op_count", 1);
-        batch.SetAttribute("bytes", 50);
-        batch.SetAttribute("sync", false);
-      }
-      Span response("http.write_response");
-      response.SetAttribute("bytes", 107);
+      RecordInsertRequest();
     }
-    views.push_back(trace.get());
-    traces.push_back(std::move(trace));
+    tracer.Finish(std::move(trace));
+  };
+  for (int i = 0; i < 10'000; ++i) one();  // fill the store
+  for (auto _ : state) one();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TracerInsertRequest);
+
+// OTLP encoding of a batch of 36 INSERT-shaped traces (snapshots): the exporter thread's cost
+// per span.
+void BM_OtlpEncodeInsertTraces(benchmark::State& state) {
+  std::vector<kalamdb::trace::TraceSnapshot> traces;
+  std::vector<const Trace*> views;
+  for (int t = 0; t < 36; ++t) {
+    Trace trace;
+    trace.Begin();
+    {
+      ScopedTrace scope(trace);
+      RecordInsertRequest();
+    }
+    traces.push_back(trace.Snapshot());
+    views.push_back(traces.back().get());
   }
   kalamdb::trace::OtlpResource resource;
   resource.service_version = "0.1.0";

@@ -90,7 +90,7 @@ void WriteSpan(JsonWriter& w, const Trace& trace, const SpanRecord& s, const std
   w.Key("tags").BeginArray();
   if (!options.scope_name.empty()) StringTag(w, "otel.scope.name", options.scope_name);
   if (!options.scope_version.empty()) StringTag(w, "otel.scope.version", options.scope_version);
-  for (int i = 0; i < s.attr_count; ++i) AttrTag(w, trace, s.attrs[i]);
+  for (const AttrRecord& a : trace.AttributesOf(s)) AttrTag(w, trace, a);
   if (s.status == SpanStatus::kError) {
     StringTag(w, "error.code", ErrorCodeName(s.error_code));
     if (s.error_size > 0) StringTag(w, "error.message", trace.ErrorMessageOf(s));

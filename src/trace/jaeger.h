@@ -7,6 +7,8 @@
 // whose first field is `event` = the event name; a root span with a remote parent (from
 // `traceparent`) gets a CHILD_OF reference to it; every span uses process "p1".
 //
+// Traces are snapshots (Trace::Snapshot()): a trace still recording has no attributes or span
+// ids to show yet.
 // Thread-safety: pure functions; the Trace must not be written to during the call.
 #pragma once
 

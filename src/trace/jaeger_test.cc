@@ -81,7 +81,7 @@ TEST(JaegerTest, MatchesRealJaegerOutputForFixture) {
   JaegerOptions options;
   options.service_name = "telemetrygen";
   options.scope_name = "telemetrygen";
-  std::string got = ToJaegerJson(t, options);
+  std::string got = ToJaegerJson(*t.Snapshot(), options);
 
   simdjson::dom::parser want_parser, got_parser;
   element want;
@@ -106,7 +106,7 @@ TEST(JaegerTest, ErrorsEventsTypesAndChildReferences) {
   t.EndSpan(root, 1'003'000);
   JaegerOptions options;
   options.process_tags = {{"host.name", "h1"}};
-  std::string got = ToJaegerJson(t, options);
+  std::string got = ToJaegerJson(*t.Snapshot(), options);
 
   const char* want =
       R"({"data":[{"traceID":"00000000000000010000000000000002","spans":[)"

@@ -320,8 +320,8 @@ class RequestEncoder {
     const int64_t end_ns = s.end_ns != 0 ? s.end_ns : s.start_ns;
     w_.Fixed64Field(f::kSpanStart, static_cast<uint64_t>(s.start_ns));
     w_.Fixed64Field(f::kSpanEnd, static_cast<uint64_t>(end_ns));
-    const int attr_count = std::min<int>(s.attr_count, kMaxAttributes);
-    for (int i = 0; i < attr_count; ++i) AttrKeyValue(w_, f::kSpanAttributes, trace, s.attrs[i]);
+    for (const AttrRecord& a : trace.AttributesOf(s))
+      AttrKeyValue(w_, f::kSpanAttributes, trace, a);
     if (s.status == SpanStatus::kError) {
       StringKeyValue(w_, f::kSpanAttributes, "error.code", ErrorCodeName(s.error_code));
       if (s.error_size > 0) {

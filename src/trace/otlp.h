@@ -47,8 +47,9 @@ struct OtlpResource {
 
 // Appends to *out one protobuf-encoded
 // opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest holding every span of
-// `traces` (null pointers are skipped) in one ResourceSpans with one ScopeSpans. With no spans
-// at all it still appends a valid request (the resource and scope, no spans).
+// `traces` (snapshots, see Trace::Snapshot(); null pointers are skipped) in one ResourceSpans with
+// one ScopeSpans. With no spans at all it still appends a valid request (the resource and scope, no
+// spans).
 void EncodeOtlpRequest(std::span<const Trace* const> traces, const OtlpResource& resource,
                        std::string* out);
 

@@ -339,9 +339,17 @@ std::string BigEndian(uint64_t v) {
   return s;
 }
 
-std::string Encode(const std::vector<const Trace*>& traces, const OtlpResource& resource = {}) {
+// Encodes snapshots of `traces` (null entries stay null), as the exporter sees them.
+std::string Encode(const std::vector<Trace*>& traces, const OtlpResource& resource = {}) {
+  std::vector<std::shared_ptr<const Trace>> snapshots;
+  std::vector<const Trace*> pointers;
+  for (Trace* t : traces) {
+    snapshots.push_back(t != nullptr ? t->Snapshot() : nullptr);
+    pointers.push_back(snapshots.back().get());
+  }
   std::string out;
-  EncodeOtlpRequest(std::span<const Trace* const>(traces.data(), traces.size()), resource, &out);
+  EncodeOtlpRequest(std::span<const Trace* const>(pointers.data(), pointers.size()), resource,
+                    &out);
   return out;
 }
 
@@ -637,7 +645,7 @@ std::shared_ptr<const Trace> MakeTrace(int spans, uint64_t id) {
     t->EndSpan(s, 200 + i);
     if (i == 0) root = s;
   }
-  return t;
+  return t->Snapshot();
 }
 
 ExporterOptions FastOptions(size_t batch, int delay_ms) {

@@ -243,8 +243,11 @@ bool Sampler::ShouldSample(const TraceId& id) const {
 
 // ---------------------------------------------------------------------------------------------
 
-Trace::Trace(const Options& options) : max_spans_(options.max_spans) {
+Trace::Trace(const Options& options)
+    : max_spans_(options.max_spans),
+      max_attrs_(std::max<size_t>(options.max_spans, 1) * kMaxAttributes) {
   spans_.reserve(options.span_capacity);
+  attrs_.reserve(options.attr_capacity);
   events_.reserve(options.event_capacity);
   fields_.reserve(options.field_capacity);
   arena_.reserve(options.arena_capacity);
@@ -285,65 +288,102 @@ void Trace::Reset() {
   current_ = kNoSpan;
   dropped_spans_ = 0;
   spans_.clear();
+  attrs_.clear();
   events_.clear();
   fields_.clear();
   arena_.clear();
 }
 
-int32_t Trace::AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
-                       SpanId id) {
-  if (spans_.size() >= max_spans_) {
-    ++dropped_spans_;
-    return kNoSpan;
-  }
-  SpanRecord& r = spans_.emplace_back();
-  r.name = name;
-  r.id = id.valid() ? id : SpanId::Random();
-  r.parent = parent;
-  r.kind = kind;
-  r.start_ns = start_ns;
-  return static_cast<int32_t>(spans_.size() - 1);
+int32_t Trace::DropSpan() {
+  ++dropped_spans_;
+  return kNoSpan;
 }
 
-void Trace::Store(AttrRecord& a, const char* key, const Value& value) {
-  // Written field by field in place: building a temporary and copying it stalls on
-  // store-to-load forwarding (measured: a third of SetAttribute).
-  a.key = key;
-  a.type = value.type();
-  switch (value.type()) {
-    case ValueType::kString: {
-      std::string_view s = value.string_value();
-      a.str.offset = static_cast<uint32_t>(arena_.size());
-      a.str.size = static_cast<uint32_t>(s.size());
-      arena_.append(s);
-      break;
-    }
-    case ValueType::kInt:
-      a.int_value = value.int_value();
-      break;
-    case ValueType::kBool:
-      a.int_value = value.bool_value() ? 1 : 0;
-      break;
-    case ValueType::kDouble:
-      a.double_value = value.double_value();
-      break;
-  }
-}
-
-void Trace::SetAttribute(int32_t index, const char* key, const Value& value) {
+void Trace::DropAttribute(int32_t index) {
   SpanRecord& r = spans_[index];
-  for (int i = 0; i < r.attr_count; ++i) {
-    const char* k = r.attrs[i].key;
-    if (k == key || (k[0] == key[0] && std::strcmp(k, key) == 0)) {
-      Store(r.attrs[i], key, value);
-      return;
+  if (r.dropped_attrs < 255) ++r.dropped_attrs;
+}
+
+void Trace::StoreString(AttrRecord& a, std::string_view s) {
+  a.str.offset = static_cast<uint32_t>(arena_.size());
+  a.str.size = static_cast<uint32_t>(s.size());
+  arena_.append(s);
+}
+
+SpanId Trace::SpanIdOf(int32_t index) {
+  SpanId& id = spans_[index].id;
+  if (!id.valid()) id = SpanId::Random();
+  return id;
+}
+
+namespace {
+
+bool SameKey(const char* a, const char* b) {
+  return a == b || (a[0] == b[0] && std::strcmp(a, b) == 0);
+}
+
+}  // namespace
+
+std::shared_ptr<const Trace> Trace::Snapshot() {
+  for (SpanRecord& s : spans_) {
+    if (!s.id.valid()) s.id = SpanId::Random();
+  }
+  auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
+  out->anchor_ticks_ = anchor_ticks_;
+  out->anchor_ns_ = anchor_ns_;
+  out->ns_per_tick_ = ns_per_tick_;
+  out->trace_id_ = trace_id_;
+  out->remote_parent_ = remote_parent_;
+  out->sampled_ = sampled_;
+  out->dropped_spans_ = dropped_spans_;
+  out->spans_ = spans_;
+  out->events_ = events_;
+  out->fields_ = fields_;
+  out->arena_ = arena_;
+  const size_t n = spans_.size();
+  for (SpanRecord& s : out->spans_) {
+    s.first_attr = 0;
+    s.attr_count = 0;
+  }
+  if (attrs_.empty()) return out;
+
+  // Group by span, keeping each span's order (a counting sort), then fold repeated keys.
+  thread_local std::vector<uint32_t> start;
+  thread_local std::vector<uint32_t> order;
+  start.assign(n + 1, 0);
+  for (const AttrRecord& a : attrs_) ++start[static_cast<size_t>(a.span) + 1];
+  for (size_t i = 0; i < n; ++i) start[i + 1] += start[i];
+  order.resize(attrs_.size());
+  for (uint32_t i = 0; i < attrs_.size(); ++i) order[start[attrs_[i].span]++] = i;
+  // start[i] is now the end of span i's range (and the beginning of span i + 1's).
+  out->attrs_.reserve(attrs_.size());
+  uint32_t begin = 0;
+  for (size_t i = 0; i < n; ++i) {
+    SpanRecord& s = out->spans_[i];
+    s.first_attr = static_cast<uint32_t>(out->attrs_.size());
+    unsigned dropped = s.dropped_attrs;
+    for (uint32_t k = begin; k < start[i]; ++k) {
+      const AttrRecord& a = attrs_[order[k]];
+      AttrRecord* same = nullptr;
+      for (size_t j = s.first_attr; j < out->attrs_.size(); ++j) {
+        if (SameKey(out->attrs_[j].key, a.key)) {
+          same = &out->attrs_[j];
+          break;
+        }
+      }
+      if (same != nullptr) {
+        *same = a;
+      } else if (out->attrs_.size() - s.first_attr < static_cast<size_t>(kMaxAttributes)) {
+        out->attrs_.push_back(a);
+      } else {
+        ++dropped;
+      }
     }
+    s.attr_count = static_cast<uint8_t>(out->attrs_.size() - s.first_attr);
+    s.dropped_attrs = static_cast<uint8_t>(std::min(dropped, 255u));
+    begin = start[i];
   }
-  if (r.attr_count >= kMaxAttributes) {
-    if (r.dropped_attrs < 255) ++r.dropped_attrs;
-    return;
-  }
-  Store(r.attrs[r.attr_count++], key, value);
+  return out;
 }
 
 void Trace::SetError(int32_t index, ErrorCode code, std::string_view message) {
@@ -363,7 +403,11 @@ void Trace::AddEvent(int32_t index, const char* name, int64_t time_ns,
   e.time_ns = time_ns;
   e.first_field = static_cast<uint32_t>(fields_.size());
   e.field_count = static_cast<uint32_t>(fields.size());
-  for (const Field& f : fields) Store(fields_.emplace_back(), f.key, f.value);
+  for (const Field& f : fields) {
+    AttrRecord& slot = fields_.emplace_back();
+    slot.span = index;
+    Store(slot, f.key, f.value);
+  }
   events_.push_back(e);
 }
 
@@ -411,21 +455,21 @@ void Span::AddEvent(const char* name, std::initializer_list<Field> fields) {
 
 TraceSink::TraceSink(size_t capacity) : capacity_(capacity) { pending_.reserve(capacity); }
 
-bool TraceSink::TrySubmit(std::unique_ptr<Trace> trace) {
+bool TraceSink::TrySubmit(const TraceSnapshot& trace) {
   if (trace == nullptr) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.size() < capacity_) {
-      pending_.push_back(std::move(trace));
+      pending_.push_back(trace);
       accepted_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  return false;  // `trace` is destroyed outside the lock
+  return false;
 }
 
-size_t TraceSink::Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max) {
+size_t TraceSink::Drain(std::vector<TraceSnapshot>& out, size_t max) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = std::min(max, pending_.size());
   for (size_t i = 0; i < n; ++i) out.push_back(std::move(pending_[i]));

@@ -4,17 +4,18 @@
 // ScopedTrace has installed it as the thread's current trace, every `Span s("sql.parse");`
 // records a child of the thread's current span and becomes the current span until it ends.
 // When no trace is installed (tracing disabled, or the trace was not sampled) a Span costs one
-// thread-local load and one branch: no clock read, no record. A finished Trace leaves the
-// thread whole through a TraceSink (bounded; drops the whole trace when full, never blocks the
-// request). Exporters (see jaeger.h) read finished traces on their own thread.
+// thread-local load and one branch: no clock read, no record. A finished Trace becomes an
+// immutable snapshot (Trace::Snapshot()), which readers share: the trace store, and exporters
+// (see jaeger.h, otlp.h) through a TraceSink (bounded; drops the whole trace when full, never
+// blocks the request).
 //
 // Conventions (shared/spec/tracing.md): times are nanoseconds since the Unix epoch; span ids are
 // random and non-zero; span names and attribute keys are compile-time constants (string
 // literals): records keep the pointer, never a copy. String attribute values are copied into the
 // trace's own arena, so callers may pass temporaries.
 //
-// Thread-safety: a Trace, Span and ScopedTrace belong to one thread. A finished Trace may be
-// handed to another thread (through TraceSink) and read there once no Span writes to it.
+// Thread-safety: a Trace, Span and ScopedTrace belong to one thread. A snapshot is immutable and
+// may be read by any number of threads.
 // TraceSink and Sampler are thread-safe. The free functions are thread-safe.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -164,8 +166,6 @@ struct Field {
 
 // A stored attribute or field. String values live in the owning Trace's arena: read them with
 // Trace::StringOf.
-// Trivially constructible on purpose: a SpanRecord's unused slots are never initialised, which
-// keeps opening a span cheap. Only the first SpanRecord::attr_count slots are meaningful.
 // 24 bytes: one value slot, read according to `type` (traces are kept by the thousand).
 struct AttrRecord {
   struct StrRef {
@@ -178,6 +178,9 @@ struct AttrRecord {
     double double_value;  // kDouble
     StrRef str;           // kString
   };
+  // The owning span's index, for a span attribute of a trace still recording (unused in events'
+  // fields and in snapshots, where each span's attributes are contiguous).
+  int32_t span;
   ValueType type;
 };
 
@@ -187,25 +190,25 @@ inline constexpr int kMaxAttributes = 8;  // per span; further attributes are co
 inline constexpr int32_t kNoSpan = -1;
 
 struct SpanRecord {
-  // User-provided on purpose: value-initialisation (vector::emplace_back()) then runs only the
-  // member initialisers below and leaves `attrs` unwritten, instead of zeroing the record.
-  SpanRecord() {}  // NOLINT(modernize-use-equals-default)
-
   const char* name = nullptr;
+  // Drawn lazily: invalid while recording unless asked for (Trace::SpanIdOf, Span::id()); every
+  // span of a snapshot has one.
   SpanId id;
   // Index of the parent in Trace::spans(), or kNoSpan for a root (whose parent, if any, is the
   // trace's remote parent from `traceparent`).
   int32_t parent = kNoSpan;
   SpanKind kind = SpanKind::kInternal;
   SpanStatus status = SpanStatus::kUnset;
+  // Snapshots only: the span's attributes are Trace::attributes()[first_attr, +attr_count)
+  // (see Trace::AttributesOf), at most kMaxAttributes, and dropped_attrs counts the rest.
   uint8_t attr_count = 0;
   uint8_t dropped_attrs = 0;
+  uint32_t first_attr = 0;
   ErrorCode error_code = ErrorCode::kOk;  // meaningful when status == kError
   uint32_t error_offset = 0;              // error message in the arena
   uint32_t error_size = 0;
   int64_t start_ns = 0;
   int64_t end_ns = 0;  // 0 while the span is open
-  AttrRecord attrs[kMaxAttributes];
 };
 
 struct EventRecord {
@@ -223,12 +226,15 @@ class Trace {
  public:
   struct Options {
     // Preallocated records; more are allocated on demand (once: Reset keeps the capacity).
-    size_t span_capacity = 64;
-    size_t event_capacity = 16;
-    size_t field_capacity = 64;
-    size_t arena_capacity = 2048;  // bytes for string values and error messages
+    // Sized for a single-row INSERT (14 spans, 29 attributes, ~60 bytes of strings): the trace
+    // store keeps the last 10,000 traces as they were recorded (tracer.h).
+    size_t span_capacity = 16;
+    size_t event_capacity = 0;
+    size_t field_capacity = 0;
+    size_t arena_capacity = 128;  // bytes for string values and error messages
     // Hard cap: spans past it are not recorded and counted in dropped_spans().
     size_t max_spans = 4096;
+    size_t attr_capacity = 32;
   };
 
   Trace() : Trace(Options{}) {}
@@ -242,6 +248,15 @@ class Trace {
   void Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled);
   // Forgets every record and id. Keeps all capacity: steady-state reuse allocates nothing.
   void Reset();
+
+  // The finished form readers use: an exact-size copy in which every span has an id, each span's
+  // attributes are contiguous (AttributesOf), a key set twice on one span keeps its last value
+  // in its first place, and attributes past kMaxAttributes per span are dropped and counted.
+  // Recording stays cheap because this work is left to here. Span ids still missing are drawn
+  // into this trace too, so that every snapshot of it shows the same ids.
+  std::shared_ptr<const Trace> Snapshot();
+  // True for a trace made by Snapshot().
+  bool is_snapshot() const { return snapshot_; }
 
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {
@@ -257,12 +272,34 @@ class Trace {
   void set_current(int32_t index) { current_ = index; }
 
   // Low-level recording; Span uses these. Indexes are positions in spans(). AddSpan returns
-  // kNoSpan (and counts a dropped span) past Options::max_spans. `id` invalid = draw one.
+  // kNoSpan (and counts a dropped span) past Options::max_spans. `id` invalid = draw one when
+  // first asked for (SpanIdOf) or at Snapshot().
   int32_t AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
-                  SpanId id = {});
+                  SpanId id = {}) {
+    if (spans_.size() >= max_spans_) [[unlikely]]
+      return DropSpan();
+    SpanRecord& r = spans_.emplace_back();
+    r.name = name;
+    r.id = id;
+    r.parent = parent;
+    r.kind = kind;
+    r.start_ns = start_ns;
+    return static_cast<int32_t>(spans_.size() - 1);
+  }
   void EndSpan(int32_t index, int64_t end_ns) { spans_[index].end_ns = end_ns; }
-  // Sets (or replaces, for the same key) an attribute.
-  void SetAttribute(int32_t index, const char* key, const Value& value);
+  // The span's id, drawn now if it has none yet.
+  SpanId SpanIdOf(int32_t index);
+  // Sets (or replaces, for the same key) an attribute: recorded as it comes, sorted out by
+  // Snapshot().
+  void SetAttribute(int32_t index, const char* key, const Value& value) {
+    if (attrs_.size() >= max_attrs_) [[unlikely]] {
+      DropAttribute(index);
+      return;
+    }
+    AttrRecord& a = attrs_.emplace_back();
+    a.span = index;
+    Store(a, key, value);
+  }
   void SetStatus(int32_t index, SpanStatus status) { spans_[index].status = status; }
   void SetKind(int32_t index, SpanKind kind) { spans_[index].kind = kind; }
   // Status ERROR with a code and message; exported as otel.status_code, error, error.code ...
@@ -270,8 +307,15 @@ class Trace {
   void AddEvent(int32_t index, const char* name, int64_t time_ns,
                 std::initializer_list<Field> fields);
 
-  // Reading (exporters).
+  // Reading (exporters: on snapshots).
   const std::vector<SpanRecord>& spans() const { return spans_; }
+  // A snapshot's attributes of `span` (one of spans()); empty on a trace still recording.
+  std::span<const AttrRecord> AttributesOf(const SpanRecord& span) const {
+    if (span.attr_count == 0) return {};
+    return {attrs_.data() + span.first_attr, span.attr_count};
+  }
+  // Every attribute: in a snapshot grouped by span, while recording in the order set.
+  const std::vector<AttrRecord>& attributes() const { return attrs_; }
   const std::vector<EventRecord>& events() const { return events_; }
   const std::vector<AttrRecord>& fields() const { return fields_; }
   std::string_view StringOf(const AttrRecord& a) const {
@@ -284,14 +328,39 @@ class Trace {
 
   // Capacities, for tests of the no-allocation guarantee.
   size_t span_capacity() const { return spans_.capacity(); }
+  // False once a large request grew the records far past Options' defaults (not worth reusing).
+  bool has_default_size() const {
+    return spans_.capacity() <= 64 && attrs_.capacity() <= 256 && arena_.capacity() <= 4096 &&
+           events_.capacity() <= 64 && fields_.capacity() <= 256;
+  }
   size_t arena_capacity() const { return arena_.capacity(); }
 
  private:
-  void Store(AttrRecord& slot, const char* key, const Value& value);
+  struct SnapshotTag {};
+  explicit Trace(SnapshotTag) : max_spans_(0), max_attrs_(0), snapshot_(true) {}
+
+  void Store(AttrRecord& slot, const char* key, const Value& value) {
+    // Written field by field in place: building a temporary and copying it stalls on
+    // store-to-load forwarding.
+    slot.key = key;
+    slot.type = value.type();
+    if (value.type() == ValueType::kString) [[unlikely]] {
+      StoreString(slot, value.string_value());
+    } else if (value.type() == ValueType::kDouble) {
+      slot.double_value = value.double_value();
+    } else {
+      slot.int_value = value.int_value();  // kInt, and kBool as 0/1
+    }
+  }
+  void StoreString(AttrRecord& slot, std::string_view s);
+  int32_t DropSpan();
+  void DropAttribute(int32_t index);
 
   void Anchor();
 
   size_t max_spans_;
+  size_t max_attrs_;
+  bool snapshot_ = false;
   uint64_t anchor_ticks_ = 0;
   int64_t anchor_ns_ = 0;
   double ns_per_tick_ = 1.0;
@@ -301,6 +370,7 @@ class Trace {
   int32_t current_ = kNoSpan;
   uint64_t dropped_spans_ = 0;
   std::vector<SpanRecord> spans_;
+  std::vector<AttrRecord> attrs_;
   std::vector<EventRecord> events_;
   std::vector<AttrRecord> fields_;
   std::string arena_;
@@ -393,7 +463,7 @@ class Span {
   // between them for the parent's self time. The object then stands for the new span.
   void Next(const char* name);
   // This span's id (invalid when not recording).
-  SpanId id() const { return trace_ != nullptr ? trace_->spans()[index_].id : SpanId{}; }
+  SpanId id() const { return trace_ != nullptr ? trace_->SpanIdOf(index_) : SpanId{}; }
 
  private:
   void Open(Trace* trace, const char* name, SpanKind kind, int64_t start_ns = 0);
@@ -403,21 +473,23 @@ class Span {
 };
 
 // ---------------------------------------------------------------------------------------------
-// TraceSink: finished traces leave the request thread here.
+// TraceSink: finished traces (snapshots) on their way to exporters.
 
-// A bounded multi-producer queue of finished traces. TrySubmit never waits for the consumer:
+using TraceSnapshot = std::shared_ptr<const Trace>;
+
+// A bounded multi-producer queue of trace snapshots. TrySubmit never waits for the consumer:
 // it takes a mutex held only for an O(1) push into reserved storage, and when `capacity` traces
-// are pending it drops the submitted trace and counts it. A consumer (exporter) thread calls
+// are pending it refuses the trace and counts it as dropped. A consumer (exporter) thread calls
 // Drain periodically.
 class TraceSink {
  public:
   explicit TraceSink(size_t capacity);
 
-  // Takes ownership. Returns false (and destroys the trace) when the queue is full or `trace`
-  // is null.
-  bool TrySubmit(std::unique_ptr<Trace> trace);
+  // Queues `trace` (shares it). Returns false when the queue is full (counted as dropped) or
+  // `trace` is null.
+  bool TrySubmit(const TraceSnapshot& trace);
   // Moves up to `max` pending traces (oldest first) onto the end of `out`; returns how many.
-  size_t Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max = SIZE_MAX);
+  size_t Drain(std::vector<TraceSnapshot>& out, size_t max = SIZE_MAX);
 
   size_t capacity() const { return capacity_; }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -426,7 +498,7 @@ class TraceSink {
  private:
   const size_t capacity_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Trace>> pending_;  // guarded by mu_; capacity_ reserved
+  std::vector<TraceSnapshot> pending_;  // guarded by mu_; capacity_ reserved
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> accepted_{0};
 };

@@ -116,13 +116,19 @@ TEST(SpanTest, NestingRecordsParentLinksAndRestoresCurrent) {
   EXPECT_EQ(s[3].parent, 1);
   EXPECT_EQ(s[4].parent, 0);
   for (const SpanRecord& r : s) {
-    EXPECT_TRUE(r.id.valid());
+    EXPECT_FALSE(r.id.valid());  // drawn when asked for, or by the snapshot
     EXPECT_GT(r.start_ns, 1'600'000'000'000'000'000);
     EXPECT_GE(r.end_ns, r.start_ns);
   }
   EXPECT_LE(s[0].start_ns, s[1].start_ns);
   EXPECT_GE(s[0].end_ns, s[4].end_ns);
   EXPECT_EQ(CurrentTrace(), nullptr);
+  const SpanId asked = t.SpanIdOf(2);
+  EXPECT_TRUE(asked.valid());
+  EXPECT_EQ(t.SpanIdOf(2), asked);  // drawn once
+  const auto snap = t.Snapshot();
+  EXPECT_EQ(snap->spans()[2].id, asked);
+  for (const SpanRecord& r : snap->spans()) EXPECT_TRUE(r.id.valid());
 }
 
 // Span::Next walks sequential phases edge to edge: each sibling starts exactly where the
@@ -160,11 +166,13 @@ TEST(SpanTest, NextOpensSiblingsEdgeToEdge) {
   EXPECT_EQ(s[2].start_ns, s[1].end_ns);
   EXPECT_EQ(s[3].start_ns, s[2].end_ns);
   EXPECT_GE(s[3].end_ns, s[4].end_ns);
-  EXPECT_EQ(s[1].attr_count, 1);
-  EXPECT_EQ(s[2].attr_count, 1);
-  ASSERT_EQ(s[3].attr_count, 1);
-  EXPECT_EQ(s[3].attrs[0].int_value, 3);
-  EXPECT_NE(s[1].id, s[2].id);
+  const auto snap = t.Snapshot();
+  const auto& ss = snap->spans();
+  EXPECT_EQ(ss[1].attr_count, 1);
+  EXPECT_EQ(ss[2].attr_count, 1);
+  ASSERT_EQ(snap->AttributesOf(ss[3]).size(), 1u);
+  EXPECT_EQ(snap->AttributesOf(ss[3])[0].int_value, 3);
+  EXPECT_NE(ss[1].id, ss[2].id);
 }
 
 TEST(SpanTest, AttributesEventsAndErrors) {
@@ -188,17 +196,29 @@ TEST(SpanTest, AttributesEventsAndErrors) {
     s.SetAttribute("a7", 1);  // 9th distinct key: dropped
     s.SetAttribute("a8", 1);  // 10th: dropped
   }
-  const SpanRecord& r = t.spans()[0];
-  ASSERT_EQ(r.attr_count, kMaxAttributes);
+  // While recording, attributes are kept as they were set; the snapshot sorts them out.
+  EXPECT_EQ(t.attributes().size(), 19u);
+  EXPECT_TRUE(t.AttributesOf(t.spans()[0]).empty());
+  const auto snap = t.Snapshot();
+  EXPECT_TRUE(snap->is_snapshot());
+  const SpanRecord& r = snap->spans()[0];
+  EXPECT_TRUE(r.id.valid());
+  const auto attrs = snap->AttributesOf(r);
+  ASSERT_EQ(attrs.size(), static_cast<size_t>(kMaxAttributes));
   EXPECT_EQ(r.dropped_attrs, 2);
-  EXPECT_STREQ(r.attrs[0].key, "table");
-  EXPECT_EQ(t.StringOf(r.attrs[0]), "default.users");
-  EXPECT_EQ(r.attrs[1].type, ValueType::kInt);
-  EXPECT_EQ(r.attrs[1].int_value, 7);
-  EXPECT_EQ(r.attrs[2].type, ValueType::kDouble);
-  EXPECT_EQ(r.attrs[2].double_value, 0.5);
-  EXPECT_EQ(r.attrs[3].type, ValueType::kBool);
-  EXPECT_EQ(r.attrs[3].int_value, 1);
+  EXPECT_STREQ(attrs[0].key, "table");
+  EXPECT_EQ(snap->StringOf(attrs[0]), "default.users");
+  EXPECT_EQ(attrs[1].type, ValueType::kInt);
+  EXPECT_EQ(attrs[1].int_value, 7);  // the last value, in the key's first place
+  EXPECT_EQ(attrs[2].type, ValueType::kDouble);
+  EXPECT_EQ(attrs[2].double_value, 0.5);
+  EXPECT_EQ(attrs[3].type, ValueType::kBool);
+  EXPECT_EQ(attrs[3].int_value, 1);
+  EXPECT_STREQ(attrs[4].key, "x2");
+  EXPECT_EQ(attrs[4].int_value, 8);
+  EXPECT_STREQ(attrs[5].key, "x1");
+  EXPECT_EQ(attrs[5].int_value, 9);
+  EXPECT_STREQ(attrs[7].key, "a6");
   EXPECT_EQ(r.status, SpanStatus::kError);
   EXPECT_EQ(r.error_code, ErrorCode::kInvalidSql);
   EXPECT_EQ(t.ErrorMessageOf(r), "syntax error at 3");
@@ -324,9 +344,9 @@ TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < kPerThread; ++j) {
-        auto t = std::make_unique<Trace>(Trace::Options{1, 1, 1, 16, 16});
+        auto t = std::make_shared<Trace>(Trace::Options{1, 1, 1, 16, 16});
         t->Begin();
-        if (sink.TrySubmit(std::move(t))) ok.fetch_add(1);
+        if (sink.TrySubmit(t)) ok.fetch_add(1);
       }
     });
   }
@@ -334,12 +354,12 @@ TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
   EXPECT_EQ(ok.load(), 100);
   EXPECT_EQ(sink.accepted(), 100u);
   EXPECT_EQ(sink.dropped(), static_cast<uint64_t>(kThreads * kPerThread - 100));
-  std::vector<std::unique_ptr<Trace>> out;
+  std::vector<TraceSnapshot> out;
   EXPECT_EQ(sink.Drain(out, 30), 30u);
   EXPECT_EQ(sink.Drain(out), 70u);
   EXPECT_EQ(out.size(), 100u);
   for (const auto& t : out) EXPECT_TRUE(t->trace_id().valid());
-  EXPECT_TRUE(sink.TrySubmit(std::make_unique<Trace>()));
+  EXPECT_TRUE(sink.TrySubmit(std::make_shared<Trace>()));
   EXPECT_FALSE(sink.TrySubmit(nullptr));
 }
 
@@ -348,7 +368,7 @@ TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
   std::atomic<bool> done{false};
   uint64_t drained = 0;
   std::thread consumer([&] {
-    std::vector<std::unique_ptr<Trace>> out;
+    std::vector<TraceSnapshot> out;
     while (!done.load() || sink.Drain(out) > 0) {
       sink.Drain(out);
       drained += out.size();
@@ -358,14 +378,15 @@ TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
   std::vector<std::thread> producers;
   for (int i = 0; i < 2; ++i) {
     producers.emplace_back([&] {
-      for (int j = 0; j < 2000; ++j)
-        sink.TrySubmit(std::make_unique<Trace>(Trace::Options{1, 1, 1, 1, 1}));
+      for (int j = 0; j < 2000; ++j) {
+        sink.TrySubmit(std::make_shared<Trace>(Trace::Options{1, 1, 1, 1, 1}));
+      }
     });
   }
   for (auto& p : producers) p.join();
   done.store(true);
   consumer.join();
-  std::vector<std::unique_ptr<Trace>> rest;
+  std::vector<TraceSnapshot> rest;
   drained += sink.Drain(rest);
   EXPECT_EQ(drained + sink.dropped(), 4000u);
   EXPECT_EQ(drained, sink.accepted());

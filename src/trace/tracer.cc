@@ -15,17 +15,16 @@ TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<size_t>(capacity, 1024));
 }
 
-void TraceStore::Add(TraceSnapshot trace) {
-  if (capacity_ == 0 || trace == nullptr) return;
-  TraceSnapshot evicted;  // destroyed outside the lock
+std::unique_ptr<Trace> TraceStore::Add(std::unique_ptr<Trace> trace) {
+  if (capacity_ == 0 || trace == nullptr) return trace;
   std::lock_guard lock(mu_);
   if (ring_.size() < capacity_) {
     ring_.push_back(std::move(trace));
-    return;
+    return nullptr;
   }
-  evicted = std::move(ring_[next_]);
-  ring_[next_] = std::move(trace);
+  std::swap(ring_[next_], trace);
   next_ = (next_ + 1) % capacity_;
+  return trace;
 }
 
 namespace {
@@ -63,7 +62,7 @@ std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
   // Newest first: the slot before next_ (or the last one while the ring is filling).
   for (size_t i = 0; i < n && out.size() < query.limit; ++i) {
     size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
-    if (Matches(*ring_[slot], query)) out.push_back(ring_[slot]);
+    if (Matches(*ring_[slot], query)) out.push_back(ring_[slot]->Snapshot());
   }
   return out;
 }
@@ -73,7 +72,7 @@ TraceSnapshot TraceStore::Get(const TraceId& id) const {
   const size_t n = ring_.size();
   for (size_t i = 0; i < n; ++i) {
     size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
-    if (ring_[slot]->trace_id() == id) return ring_[slot];
+    if (ring_[slot]->trace_id() == id) return ring_[slot]->Snapshot();
   }
   return nullptr;
 }
@@ -148,23 +147,22 @@ std::unique_ptr<Trace> Tracer::Begin(std::string_view traceparent) {
 
 void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace == nullptr) return;
-  if (!trace->sampled() || !running_.load(std::memory_order_acquire)) {
-    Recycle(std::move(trace));
-    return;
+  if (trace->sampled() && running_.load(std::memory_order_acquire)) {
+    finished_.fetch_add(1, std::memory_order_relaxed);
+    // Exporters need an immutable copy now; the store takes the trace itself.
+    if (!consumers_.empty()) sink_.TrySubmit(trace->Snapshot());
+    trace = store_.Add(std::move(trace));
+    if (trace == nullptr) return;
   }
-  // The exact-size copy is made here, while the trace is in this core's cache (after the
-  // request's last span: it is in no span's time), and the request-side trace, with its
-  // reserved capacity, goes straight back to the pool, still warm for the next request.
-  sink_.TrySubmit(std::make_unique<Trace>(*trace));
   Recycle(std::move(trace));
 }
 
 void Tracer::Recycle(std::unique_ptr<Trace> trace) {
   // A trace that grew far past the default (a huge request) is not worth keeping.
-  if (trace->span_capacity() > 1024) return;
+  if (!trace->has_default_size()) return;
   trace->Reset();
   std::lock_guard lock(pool_mu_);
-  // Enough for every in-flight request plus a queue's worth in transit; beyond that, free.
+  // Enough for every in-flight request; beyond that, free.
   if (pool_.size() < 256) pool_.push_back(std::move(trace));
 }
 
@@ -177,19 +175,16 @@ void Tracer::Flush() {
   run_cv_.wait(lock, [&] { return flush_done_ >= want || stopping_; });
 }
 
-void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
-  for (auto& trace : batch) {
-    // Already an exact-size copy (Finish): it becomes the snapshot as it is.
-    TraceSnapshot snapshot(std::move(trace));
+void Tracer::Collect(std::vector<TraceSnapshot>& batch) {
+  for (const TraceSnapshot& snapshot : batch) {
     for (const auto& consumer : consumers_) consumer(snapshot);
-    store_.Add(std::move(snapshot));
     collected_.fetch_add(1, std::memory_order_relaxed);
   }
   batch.clear();
 }
 
 void Tracer::Run() {
-  std::vector<std::unique_ptr<Trace>> batch;
+  std::vector<TraceSnapshot> batch;
   batch.reserve(1024);
   const auto interval = std::chrono::milliseconds(std::max(1, options_.collect_interval_ms));
   std::unique_lock lock(run_mu_);
@@ -209,10 +204,11 @@ void Tracer::Run() {
 
 TracerStats Tracer::stats() const {
   TracerStats s;
-  s.finished = sink_.accepted();
+  s.finished = finished_.load(std::memory_order_relaxed);
   s.dropped_queue_full = sink_.dropped();
   s.collected = collected_.load(std::memory_order_relaxed);
-  s.queue_depth = static_cast<size_t>(s.finished - std::min(s.finished, s.collected));
+  const uint64_t queued = sink_.accepted();
+  s.queue_depth = static_cast<size_t>(queued - std::min(queued, s.collected));
   s.stored = store_.size();
   return s;
 }

@@ -2,14 +2,15 @@
 //
 // A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
 // state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// never waits: for a sampled trace it makes an exact-size copy (while the trace is in this
-// core's cache) and pushes the copy into a bounded TraceSink (full: the whole trace is dropped
-// and counted); the request-side Trace goes back to the pool at once, warm for the next request.
+// never waits: a sampled trace goes into the TraceStore (the last `store_max_traces` traces,
+// served by /v1/api/traces) as it is, and the trace it evicts goes to the pool for a later
+// Begin(); when there are consumers (the OTLP exporter), Finish also makes a snapshot
+// (Trace::Snapshot(), while the trace is in this core's cache) and queues it in a bounded
+// TraceSink (full: the whole trace is dropped for them and counted). Unsampled traces go
+// straight back to the pool.
 //
-// A collector thread drains the sink every `collect_interval_ms`: each copy becomes an
-// immutable snapshot (shared_ptr<const Trace>), kept in the TraceStore (the last
-// `store_max_traces` traces, served by /v1/api/traces) and passed to the consumers (the OTLP
-// exporter).
+// A collector thread drains the sink every `collect_interval_ms` and passes each snapshot to
+// the consumers.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -30,15 +31,17 @@
 
 namespace kalamdb::trace {
 
-using TraceSnapshot = std::shared_ptr<const Trace>;
-
-// The last N finished traces, newest last. Queries copy shared_ptrs under a mutex and never
-// hold it while rendering.
+// The last N finished traces, newest last, kept as they were recorded: storing one costs a
+// pointer swap, and the trace it evicts is handed back for the next request to record into
+// (the work of turning a recording into its readable form is left to the rare reader).
+// Queries make snapshots (Trace::Snapshot()) of what they return, under the mutex.
 class TraceStore {
  public:
   explicit TraceStore(size_t capacity);
 
-  void Add(TraceSnapshot trace);
+  // Keeps `trace` (finished: nothing writes to it any more) as the newest. Returns the trace
+  // evicted to make room, or null while the store is filling; with capacity 0, `trace` itself.
+  std::unique_ptr<Trace> Add(std::unique_ptr<Trace> trace);
 
   struct Query {
     // A trace matches when one of its spans has this name (empty: any trace).
@@ -53,9 +56,9 @@ class TraceStore {
     // Most recent first, at most this many. Default: 20.
     size_t limit = 20;
   };
-  // Matching traces, most recent first.
+  // Snapshots of the matching traces, most recent first.
   std::vector<TraceSnapshot> Find(const Query& query) const;
-  // The trace with this id (the most recent one when several share it), or null.
+  // A snapshot of the trace with this id (the most recent one when several share it), or null.
   TraceSnapshot Get(const TraceId& id) const;
   // Every span name seen in stored traces, sorted.
   std::vector<std::string> Operations() const;
@@ -66,8 +69,10 @@ class TraceStore {
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::vector<TraceSnapshot> ring_;  // guarded by mu_; ring once full
-  size_t next_ = 0;                  // guarded by mu_: the slot the next Add overwrites
+  // Guarded by mu_; a ring once full. Snapshot() draws missing span ids into a stored trace
+  // (under mu_), so every query shows the same ids.
+  std::vector<std::unique_ptr<Trace>> ring_;
+  size_t next_ = 0;  // guarded by mu_: the slot the next Add overwrites
 };
 
 struct TracerOptions {
@@ -79,14 +84,14 @@ struct TracerOptions {
   size_t queue_traces = 8192;
   // Traces kept for /v1/api/traces; 0 keeps none. Default: 10,000.
   size_t store_max_traces = 10000;
-  // How often the collector drains the queue. Default: 20 ms.
+  // How often the collector drains the queue for the consumers. Default: 20 ms.
   int collect_interval_ms = 20;
 };
 
 struct TracerStats {
-  uint64_t finished = 0;  // sampled traces accepted into the queue
+  uint64_t finished = 0;  // sampled traces finished (stored, and queued for the consumers)
   uint64_t dropped_queue_full = 0;
-  uint64_t collected = 0;  // traces the collector has processed
+  uint64_t collected = 0;  // traces the collector has passed to the consumers
   size_t queue_depth = 0;
   size_t stored = 0;
 };
@@ -110,9 +115,11 @@ class Tracer {
   // A recycled trace, already begun from `traceparent` (see Trace::Begin) with this tracer's
   // sampler; null when tracing is disabled.
   std::unique_ptr<Trace> Begin(std::string_view traceparent);
-  // Hands a finished trace over (sampled: to the collector; otherwise back to the pool).
+  // Hands a finished trace over (sampled: snapshot stored, and queued for the consumers), then
+  // back to the pool.
   void Finish(std::unique_ptr<Trace> trace);
-  // Waits until everything finished before this call has been collected (tests, shutdown).
+  // Waits until everything finished before this call has reached the consumers (tests,
+  // shutdown). Stored traces are in the store as soon as Finish returns.
   void Flush();
 
   const TraceStore& store() const { return store_; }
@@ -120,7 +127,7 @@ class Tracer {
 
  private:
   void Run();
-  void Collect(std::vector<std::unique_ptr<Trace>>& batch);
+  void Collect(std::vector<TraceSnapshot>& batch);
   void Recycle(std::unique_ptr<Trace> trace);
 
   const TracerOptions options_;
@@ -139,6 +146,7 @@ class Tracer {
   uint64_t flush_done_ = 0;     // guarded by run_mu_
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<uint64_t> finished_{0};
   std::atomic<uint64_t> collected_{0};
 };
 

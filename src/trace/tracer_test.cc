@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/clock.h"
 
 namespace kalamdb::trace {
 namespace {
@@ -72,7 +72,7 @@ TEST(TracerTest, RequestSideTracesAreRecycled) {
   auto trace = tracer.Begin({});
   ASSERT_NE(trace, nullptr);
   // A recycled trace keeps its reserved capacity and starts empty.
-  EXPECT_GE(trace->span_capacity(), 64u);
+  EXPECT_GE(trace->span_capacity(), Trace::Options{}.span_capacity);
   EXPECT_TRUE(trace->spans().empty());
   tracer.Finish(std::move(trace));
 }
@@ -97,16 +97,26 @@ TEST(TracerTest, UnsampledTracesAreNotStored) {
 TEST(TracerTest, StoreKeepsTheNewestAndAnswersNewestFirst) {
   TraceStore store(3);
   std::vector<TraceId> ids;
+  std::vector<std::unique_ptr<Trace>> evicted;
   for (int i = 0; i < 5; ++i) {
-    auto t = std::make_shared<Trace>();
+    auto t = std::make_unique<Trace>();
     t->Begin(TraceId{0, static_cast<uint64_t>(i + 1)}, {}, true);
     int32_t root = t->AddSpan(i % 2 == 0 ? "even" : "odd", SpanKind::kServer, kNoSpan,
                               1'000'000'000LL * (i + 1));
     t->EndSpan(root, 1'000'000'000LL * (i + 1) + 1000 * (i + 1));
     ids.push_back(t->trace_id());
-    store.Add(t);
+    evicted.push_back(store.Add(std::move(t)));
   }
   EXPECT_EQ(store.size(), 3u);
+  // Filling, then each Add hands back the oldest.
+  EXPECT_EQ(evicted[2], nullptr);
+  ASSERT_NE(evicted[3], nullptr);
+  EXPECT_EQ(evicted[3]->trace_id(), ids[0]);
+  ASSERT_NE(evicted[4], nullptr);
+  EXPECT_EQ(evicted[4]->trace_id(), ids[1]);
+  // Every query shows the same span ids (drawn once, into the stored trace).
+  EXPECT_EQ(store.Get(ids[4])->spans()[0].id, store.Get(ids[4])->spans()[0].id);
+  EXPECT_TRUE(store.Get(ids[4])->spans()[0].id.valid());
   EXPECT_EQ(store.Get(ids[0]), nullptr);  // evicted
   auto all = store.Find(MakeQuery(""));
   ASSERT_EQ(all.size(), 3u);
@@ -128,18 +138,25 @@ TEST(TracerTest, StoreKeepsTheNewestAndAnswersNewestFirst) {
   EXPECT_EQ(store.Operations(), (std::vector<std::string>{"even", "odd"}));
 }
 
-TEST(TracerTest, FullQueueDropsWholeTracesAndCounts) {
+TEST(TracerTest, FullQueueDropsWholeTracesForTheConsumersAndCounts) {
   TracerOptions options;
   options.queue_traces = 2;
   options.collect_interval_ms = 60'000;  // the collector never runs on its own here
   Tracer tracer(options);
+  std::vector<size_t> seen;  // span counts of the traces the consumer got
+  tracer.AddConsumer([&](const TraceSnapshot& t) { seen.push_back(t->spans().size()); });
   tracer.Start();
   for (int i = 0; i < 5; ++i) RecordRequest(tracer, "root");
   TracerStats s = tracer.stats();
-  EXPECT_EQ(s.finished, 2u);
+  EXPECT_EQ(s.finished, 5u);
   EXPECT_EQ(s.dropped_queue_full, 3u);
+  EXPECT_EQ(s.queue_depth, 2u);
+  // The store does not go through the queue: it has every trace at once.
+  EXPECT_EQ(tracer.store().size(), 5u);
   tracer.Flush();
-  EXPECT_EQ(tracer.store().size(), 2u);
+  ASSERT_EQ(seen.size(), 2u);  // whole traces or nothing
+  EXPECT_EQ(seen[0], tracer.store().Find({})[0]->spans().size());
+  EXPECT_EQ(tracer.stats().queue_depth, 0u);
 }
 
 TEST(TracerTest, ZeroCapacityStoreKeepsNothingButConsumersStillSeeTraces) {
