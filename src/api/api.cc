@@ -801,12 +801,12 @@ const char* MethodName(Method method) {
   return "OTHER";
 }
 
-// The request's start (steady clock, first byte read) on the wall clock.
-int64_t WallStart(const Request& request) {
-  const int64_t wall = trace::WallNanos();
-  if (request.start_ns == 0) return wall;
+// The request's start (steady clock, first byte read) on the trace's clock.
+int64_t WallStart(const trace::Trace& trace, const Request& request) {
+  const int64_t now = trace.Now();
+  if (request.start_ns == 0) return now;
   const int64_t waited = SteadyNowNs() - request.start_ns;
-  return waited > 0 ? wall - waited : wall;
+  return waited > 0 ? now - waited : now;
 }
 
 }  // namespace
@@ -821,7 +821,7 @@ void Api::Handle(const Request& request, Response& response) {
   if (trace != nullptr) {
     {
       trace::ScopedTrace scope(*trace);
-      const int64_t wall_start = WallStart(request);
+      const int64_t wall_start = WallStart(*trace, request);
       trace::Span root(span_name, trace::SpanKind::kServer, wall_start);
       if (request.complete_ns > request.start_ns && root.recording()) {
         // The request arrived in several reads: the time until its last byte is its own span.

@@ -72,30 +72,11 @@ void AppendPrometheusMetric(std::string& out, std::string_view name, std::string
   Line(out, name, {}, value);
 }
 
-namespace {
-size_t BucketOf(int64_t micros) {
-  size_t bucket = 0;
-  while (bucket < Histogram::kBoundsMicros.size() && micros > Histogram::kBoundsMicros[bucket])
-    ++bucket;
-  return bucket;
-}
-void Bump(std::atomic<uint64_t>& counter, uint64_t by) {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
-}  // namespace
-
 void Histogram::Observe(int64_t nanos) {
   if (nanos < 0) nanos = 0;
-  buckets_[BucketOf(nanos / 1000)].fetch_add(1, std::memory_order_relaxed);
+  buckets_[BucketOfNanos(static_cast<uint64_t>(nanos))].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_nanos_.fetch_add(static_cast<uint64_t>(nanos), std::memory_order_relaxed);
-}
-
-void Histogram::ObserveSingleWriter(int64_t nanos) {
-  if (nanos < 0) nanos = 0;
-  Bump(buckets_[BucketOf(nanos / 1000)], 1);
-  Bump(count_, 1);
-  Bump(sum_nanos_, static_cast<uint64_t>(nanos));
 }
 
 void Histogram::AddTo(Histogram& into) const {
@@ -186,7 +167,10 @@ void Metrics::ObserveTrace(const trace::Trace& trace) {
   SpanShard& shard = ThreadShard();
   for (const trace::SpanRecord& s : trace.spans()) {
     if (s.name == nullptr) continue;
-    const size_t hash = (reinterpret_cast<uintptr_t>(s.name) >> 3) * 0x9E3779B97F4A7C15ull;
+    // Fibonacci hashing: the product's top bits (the low ones repeat the pointer's low bits,
+    // and names laid out alike in .rodata would all probe the same slots).
+    const size_t hash = (reinterpret_cast<uintptr_t>(s.name) * 0x9E3779B97F4A7C15ull) >> 57;
+    static_assert(kSpanSlots == 128);
     for (size_t probe = 0; probe < kSpanSlots; ++probe) {
       SpanSlot& slot = shard.slots[(hash + probe) % kSpanSlots];
       const char* name = slot.name.load(std::memory_order_relaxed);

@@ -264,7 +264,7 @@ class RequestEncoder {
 
   // Appends spans [begin, end) of `trace` (clamped to its span count).
   void AddSpans(const Trace& trace, size_t begin, size_t end) {
-    const std::vector<SpanRecord>& spans = trace.spans();
+    const std::span<const SpanRecord> spans = trace.spans();
     end = std::min(end, spans.size());
     if (begin >= end) return;
     GroupEvents(trace);

@@ -196,31 +196,41 @@ std::optional<TraceParent> ParseTraceparent(std::string_view h) {
   return TraceParent{*trace_id, *span_id, (flags & 1) != 0};
 }
 
-void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_id, bool sampled) {
-  // Two hex digits per byte from one table: half the steps of a digit at a time (this runs
-  // for every traced response).
-  static constexpr auto kByteHex = [] {
-    std::array<std::array<char, 2>, 256> table{};
-    for (int b = 0; b < 256; ++b) table[b] = {kHexDigits[b >> 4], kHexDigits[b & 0xF]};
-    return table;
-  }();
-  auto hex64 = [&out](uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      const auto& pair = kByteHex[(v >> shift) & 0xFF];
-      *out++ = pair[0];
-      *out++ = pair[1];
-    }
+namespace {
+
+// The 16 lower-case hex digits of `v`, most significant first, without a table or a loop
+// (this runs for every traced response): each nibble is spread into its own byte, then turned
+// into '0'-'9' or 'a'-'f' for all bytes at once.
+void Hex64To(char* out, uint64_t v) {
+  auto spread = [](uint64_t x) {  // 8 nibbles of x's low 32 bits -> 8 bytes, high nibble first
+    x = ((x & 0xFFFF0000ull) << 16) | (x & 0xFFFFull);
+    x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
+    x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
+    return __builtin_bswap64(x);  // memory order: most significant nibble at the lowest address
   };
-  *out++ = '0';
-  *out++ = '0';
-  *out++ = '-';
-  hex64(trace_id.hi);
-  hex64(trace_id.lo);
-  *out++ = '-';
-  hex64(span_id.value);
-  *out++ = '-';
-  *out++ = '0';
-  *out++ = sampled ? '1' : '0';
+  auto digits = [](uint64_t n) {  // nibble bytes -> ASCII
+    const uint64_t letters = ((n + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    return n + 0x3030303030303030ull + letters * ('a' - '0' - 10);
+  };
+  const uint64_t hi = digits(spread(v >> 32));
+  const uint64_t lo = digits(spread(v & 0xFFFFFFFFull));
+  std::memcpy(out, &hi, 8);
+  std::memcpy(out + 8, &lo, 8);
+}
+
+}  // namespace
+
+void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_id, bool sampled) {
+  out[0] = '0';
+  out[1] = '0';
+  out[2] = '-';
+  Hex64To(out + 3, trace_id.hi);
+  Hex64To(out + 19, trace_id.lo);
+  out[35] = '-';
+  Hex64To(out + 36, span_id.value);
+  out[52] = '-';
+  out[53] = '0';
+  out[54] = sampled ? '1' : '0';
 }
 
 std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled) {
@@ -246,17 +256,34 @@ bool Sampler::ShouldSample(const TraceId& id) const {
 Trace::Trace(const Options& options)
     : max_spans_(options.max_spans),
       max_attrs_(std::max<size_t>(options.max_spans, 1) * kMaxAttributes) {
-  spans_.reserve(options.span_capacity);
-  attrs_.reserve(options.attr_capacity);
+  // Never past the caps: the append fast paths only check capacity.
+  spans_.reserve(std::min(options.span_capacity, max_spans_));
+  attrs_.reserve(std::min(options.attr_capacity, max_attrs_));
   events_.reserve(options.event_capacity);
   fields_.reserve(options.field_capacity);
   arena_.reserve(options.arena_capacity);
 }
 
 void Trace::Anchor() {
-  ns_per_tick_ = NanosPerTick();
-  anchor_ticks_ = ReadTicks();
-  anchor_ns_ = WallNanos();
+  // The wall-clock anchor is taken per thread and renewed every 50 ms, not per trace: a
+  // clock_gettime costs about twice a tick read here, and between renewals the tick rate
+  // (refined by RecalibrateTicks) carries the time.
+  struct Cached {
+    uint64_t ticks = 0;
+    int64_t ns = 0;
+    double ns_per_tick = 0;
+  };
+  thread_local Cached cached;
+  const uint64_t now = ReadTicks();
+  if (cached.ns_per_tick == 0 ||
+      static_cast<double>(now - cached.ticks) * cached.ns_per_tick > 50'000'000) [[unlikely]] {
+    cached.ns_per_tick = NanosPerTick();
+    cached.ticks = ReadTicks();
+    cached.ns = WallNanos();
+  }
+  ns_per_tick_ = cached.ns_per_tick;
+  anchor_ticks_ = cached.ticks;
+  anchor_ns_ = cached.ns;
 }
 
 bool Trace::Begin(std::string_view traceparent, const Sampler* sampler) {
@@ -294,20 +321,28 @@ void Trace::Reset() {
   arena_.clear();
 }
 
-int32_t Trace::DropSpan() {
-  ++dropped_spans_;
-  return kNoSpan;
+SpanRecord* Trace::GrowSpans() {
+  if (spans_.size() >= max_spans_) {
+    ++dropped_spans_;
+    return nullptr;
+  }
+  spans_.reserve(std::min(max_spans_, std::max<size_t>(8, spans_.capacity() * 2)));
+  return spans_.TryAppend();
 }
 
-void Trace::DropAttribute(int32_t index) {
-  SpanRecord& r = spans_[index];
-  if (r.dropped_attrs < 255) ++r.dropped_attrs;
+void Trace::SetAttributeSlow(int32_t index, const char* key, const Value& value) {
+  if (attrs_.size() >= max_attrs_) {
+    SpanRecord& r = spans_[index];
+    if (r.dropped_attrs < 255) ++r.dropped_attrs;
+    return;
+  }
+  attrs_.reserve(std::min(max_attrs_, std::max<size_t>(8, attrs_.capacity() * 2)));
+  SetAttribute(index, key, value);
 }
 
 void Trace::StoreString(AttrRecord& a, std::string_view s) {
-  a.str.offset = static_cast<uint32_t>(arena_.size());
   a.str.size = static_cast<uint32_t>(s.size());
-  arena_.append(s);
+  a.str.offset = static_cast<uint32_t>(arena_.Append(s.data(), s.size()));
 }
 
 SpanId Trace::SpanIdOf(int32_t index) {
@@ -356,7 +391,7 @@ std::shared_ptr<const Trace> Trace::Snapshot() {
   order.resize(attrs_.size());
   for (uint32_t i = 0; i < attrs_.size(); ++i) order[start[attrs_[i].span]++] = i;
   // start[i] is now the end of span i's range (and the beginning of span i + 1's).
-  out->attrs_.reserve(attrs_.size());
+  out->attrs_.reserve(attrs_.size());  // exact, or a little over when keys repeat
   uint32_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
     SpanRecord& s = out->spans_[i];
@@ -390,9 +425,8 @@ void Trace::SetError(int32_t index, ErrorCode code, std::string_view message) {
   SpanRecord& r = spans_[index];
   r.status = SpanStatus::kError;
   r.error_code = code;
-  r.error_offset = static_cast<uint32_t>(arena_.size());
+  r.error_offset = static_cast<uint32_t>(arena_.Append(message.data(), message.size()));
   r.error_size = static_cast<uint32_t>(message.size());
-  arena_.append(message);
 }
 
 void Trace::AddEvent(int32_t index, const char* name, int64_t time_ns,

@@ -19,9 +19,11 @@
 // TraceSink and Sampler are thread-safe. The free functions are thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -219,6 +221,73 @@ struct EventRecord {
   uint32_t field_count = 0;
 };
 
+namespace internal {
+
+// A growable array of trivially copyable records whose append is one compare and one
+// increment: TryAppend() hands out the next slot uninitialised, or null when the array is full
+// (the caller then grows it, out of line). Copies are exact-size.
+template <typename T>
+class RecordArray {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  RecordArray() = default;
+  RecordArray(const RecordArray& other) { *this = other; }
+  RecordArray& operator=(const RecordArray& other) {
+    if (this == &other) return *this;
+    data_.reset(other.size_ > 0 ? new T[other.size_] : nullptr);
+    if (other.size_ > 0)
+      std::memcpy(static_cast<void*>(data_.get()), other.data_.get(), other.size_ * sizeof(T));
+    size_ = capacity_ = other.size_;
+    return *this;
+  }
+  RecordArray(RecordArray&&) noexcept = default;
+  RecordArray& operator=(RecordArray&&) noexcept = default;
+
+  T* TryAppend() { return size_ < capacity_ ? &data_[size_++] : nullptr; }
+  // Appends n records, growing when needed; returns the position of the first.
+  size_t Append(const T* values, size_t n) {
+    const size_t at = size_;
+    if (n > capacity_ - size_) [[unlikely]]
+      reserve(std::max<size_t>(size_ + n, capacity_ * 2));
+    if (n > 0) std::memcpy(static_cast<void*>(data_.get() + at), values, n * sizeof(T));
+    size_ = static_cast<uint32_t>(at + n);
+    return at;
+  }
+  void push_back(const T& value) {
+    if (size_ == capacity_) reserve(capacity_ < 8 ? 8 : capacity_ * 2);
+    data_[size_++] = value;
+  }
+  void reserve(size_t n) {
+    if (n <= capacity_) return;
+    std::unique_ptr<T[]> grown(new T[n]);
+    if (size_ > 0) std::memcpy(static_cast<void*>(grown.get()), data_.get(), size_ * sizeof(T));
+    data_ = std::move(grown);
+    capacity_ = static_cast<uint32_t>(n);
+  }
+  void clear() { size_ = 0; }
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  T* begin() { return data_.get(); }
+  T* end() { return data_.get() + size_; }
+  const T* begin() const { return data_.get(); }
+  const T* end() const { return data_.get() + size_; }
+  operator std::span<const T>() const { return {data_.get(), size_}; }  // NOLINT: by design
+
+ private:
+  std::unique_ptr<T[]> data_;
+  uint32_t size_ = 0;
+  uint32_t capacity_ = 0;
+};
+
+}  // namespace internal
+
 // ---------------------------------------------------------------------------------------------
 // Trace
 
@@ -276,14 +345,17 @@ class Trace {
   // first asked for (SpanIdOf) or at Snapshot().
   int32_t AddSpan(const char* name, SpanKind kind, int32_t parent, int64_t start_ns,
                   SpanId id = {}) {
-    if (spans_.size() >= max_spans_) [[unlikely]]
-      return DropSpan();
-    SpanRecord& r = spans_.emplace_back();
-    r.name = name;
-    r.id = id;
-    r.parent = parent;
-    r.kind = kind;
-    r.start_ns = start_ns;
+    SpanRecord* r = spans_.TryAppend();
+    if (r == nullptr) [[unlikely]] {
+      r = GrowSpans();
+      if (r == nullptr) return kNoSpan;  // past max_spans, counted
+    }
+    *r = SpanRecord{};
+    r->name = name;
+    r->id = id;
+    r->parent = parent;
+    r->kind = kind;
+    r->start_ns = start_ns;
     return static_cast<int32_t>(spans_.size() - 1);
   }
   void EndSpan(int32_t index, int64_t end_ns) { spans_[index].end_ns = end_ns; }
@@ -292,13 +364,11 @@ class Trace {
   // Sets (or replaces, for the same key) an attribute: recorded as it comes, sorted out by
   // Snapshot().
   void SetAttribute(int32_t index, const char* key, const Value& value) {
-    if (attrs_.size() >= max_attrs_) [[unlikely]] {
-      DropAttribute(index);
-      return;
-    }
-    AttrRecord& a = attrs_.emplace_back();
-    a.span = index;
-    Store(a, key, value);
+    AttrRecord* a = attrs_.TryAppend();
+    if (a == nullptr) [[unlikely]]
+      return SetAttributeSlow(index, key, value);  // a tail call: the fast path saves no registers
+    a->span = index;
+    Store(*a, key, value);
   }
   void SetStatus(int32_t index, SpanStatus status) { spans_[index].status = status; }
   void SetKind(int32_t index, SpanKind kind) { spans_[index].kind = kind; }
@@ -308,21 +378,21 @@ class Trace {
                 std::initializer_list<Field> fields);
 
   // Reading (exporters: on snapshots).
-  const std::vector<SpanRecord>& spans() const { return spans_; }
+  std::span<const SpanRecord> spans() const { return spans_; }
   // A snapshot's attributes of `span` (one of spans()); empty on a trace still recording.
   std::span<const AttrRecord> AttributesOf(const SpanRecord& span) const {
     if (span.attr_count == 0) return {};
     return {attrs_.data() + span.first_attr, span.attr_count};
   }
   // Every attribute: in a snapshot grouped by span, while recording in the order set.
-  const std::vector<AttrRecord>& attributes() const { return attrs_; }
+  std::span<const AttrRecord> attributes() const { return attrs_; }
   const std::vector<EventRecord>& events() const { return events_; }
   const std::vector<AttrRecord>& fields() const { return fields_; }
   std::string_view StringOf(const AttrRecord& a) const {
-    return std::string_view(arena_).substr(a.str.offset, a.str.size);
+    return {arena_.data() + a.str.offset, a.str.size};
   }
   std::string_view ErrorMessageOf(const SpanRecord& s) const {
-    return std::string_view(arena_).substr(s.error_offset, s.error_size);
+    return {arena_.data() + s.error_offset, s.error_size};
   }
   uint64_t dropped_spans() const { return dropped_spans_; }
 
@@ -344,17 +414,19 @@ class Trace {
     // store-to-load forwarding.
     slot.key = key;
     slot.type = value.type();
-    if (value.type() == ValueType::kString) [[unlikely]] {
-      StoreString(slot, value.string_value());
-    } else if (value.type() == ValueType::kDouble) {
+    if (value.type() == ValueType::kDouble) {
       slot.double_value = value.double_value();
-    } else {
+    } else if (value.type() != ValueType::kString) {
       slot.int_value = value.int_value();  // kInt, and kBool as 0/1
+    } else {
+      StoreString(slot, value.string_value());
     }
   }
   void StoreString(AttrRecord& slot, std::string_view s);
-  int32_t DropSpan();
-  void DropAttribute(int32_t index);
+  // The slow paths of AddSpan and SetAttribute: grow (up to the caps) and return the next slot,
+  // or count the drop and return null.
+  SpanRecord* GrowSpans();
+  void SetAttributeSlow(int32_t index, const char* key, const Value& value);
 
   void Anchor();
 
@@ -369,11 +441,11 @@ class Trace {
   bool sampled_ = false;
   int32_t current_ = kNoSpan;
   uint64_t dropped_spans_ = 0;
-  std::vector<SpanRecord> spans_;
-  std::vector<AttrRecord> attrs_;
+  internal::RecordArray<SpanRecord> spans_;
+  internal::RecordArray<AttrRecord> attrs_;
   std::vector<EventRecord> events_;
   std::vector<AttrRecord> fields_;
-  std::string arena_;
+  internal::RecordArray<char> arena_;
 };
 
 namespace internal {

@@ -130,10 +130,19 @@ void Tracer::Stop() {
   running_.store(false, std::memory_order_release);
 }
 
+namespace {
+
+// One recycled trace per thread, taken and given back without the pool's mutex: in steady
+// state a request thread's Finish leaves the trace the store evicted here, and its next Begin
+// takes it. (Traces belong to no Tracer: any one may use it.)
+thread_local std::unique_ptr<Trace> tls_spare;
+
+}  // namespace
+
 std::unique_ptr<Trace> Tracer::Begin(std::string_view traceparent) {
   if (!options_.enabled) return nullptr;
-  std::unique_ptr<Trace> trace;
-  {
+  std::unique_ptr<Trace> trace = std::move(tls_spare);
+  if (trace == nullptr) {
     std::lock_guard lock(pool_mu_);
     if (!pool_.empty()) {
       trace = std::move(pool_.back());
@@ -161,6 +170,10 @@ void Tracer::Recycle(std::unique_ptr<Trace> trace) {
   // A trace that grew far past the default (a huge request) is not worth keeping.
   if (!trace->has_default_size()) return;
   trace->Reset();
+  if (tls_spare == nullptr) {
+    tls_spare = std::move(trace);
+    return;
+  }
   std::lock_guard lock(pool_mu_);
   // Enough for every in-flight request; beyond that, free.
   if (pool_.size() < 256) pool_.push_back(std::move(trace));
