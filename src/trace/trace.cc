@@ -345,6 +345,26 @@ void Trace::StoreString(AttrRecord& a, std::string_view s) {
   a.str.offset = static_cast<uint32_t>(arena_.Append(s.data(), s.size()));
 }
 
+void Trace::CopyFrom(const Trace& other) {
+  if (this == &other) return;
+  max_spans_ = other.max_spans_;
+  max_attrs_ = other.max_attrs_;
+  snapshot_ = other.snapshot_;
+  anchor_ticks_ = other.anchor_ticks_;
+  anchor_ns_ = other.anchor_ns_;
+  ns_per_tick_ = other.ns_per_tick_;
+  trace_id_ = other.trace_id_;
+  remote_parent_ = other.remote_parent_;
+  sampled_ = other.sampled_;
+  current_ = other.current_;
+  dropped_spans_ = other.dropped_spans_;
+  spans_.AssignFrom(other.spans_);
+  attrs_.AssignFrom(other.attrs_);
+  arena_.AssignFrom(other.arena_);
+  events_ = other.events_;
+  fields_ = other.fields_;
+}
+
 SpanId Trace::SpanIdOf(int32_t index) {
   SpanId& id = spans_[index].id;
   if (!id.valid()) id = SpanId::Random();

@@ -244,6 +244,17 @@ class RecordArray {
   RecordArray(RecordArray&&) noexcept = default;
   RecordArray& operator=(RecordArray&&) noexcept = default;
 
+  // Becomes a copy of `other`, reusing this array's storage when it is large enough.
+  void AssignFrom(const RecordArray& other) {
+    if (other.size_ > capacity_) {
+      data_.reset(new T[other.size_]);
+      capacity_ = other.size_;
+    }
+    if (other.size_ > 0)
+      std::memcpy(static_cast<void*>(data_.get()), other.data_.get(), other.size_ * sizeof(T));
+    size_ = other.size_;
+  }
+
   T* TryAppend() { return size_ < capacity_ ? &data_[size_++] : nullptr; }
   // Appends n records, growing when needed; returns the position of the first.
   size_t Append(const T* values, size_t n) {
@@ -326,6 +337,9 @@ class Trace {
   std::shared_ptr<const Trace> Snapshot();
   // True for a trace made by Snapshot().
   bool is_snapshot() const { return snapshot_; }
+  // Becomes a copy of `other` (a recording trace), reusing this trace's storage where it is
+  // large enough: how the trace store keeps a finished trace without allocating.
+  void CopyFrom(const Trace& other);
 
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {

@@ -15,16 +15,29 @@ TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
   ring_.reserve(std::min<size_t>(capacity, 1024));
 }
 
-std::unique_ptr<Trace> TraceStore::Add(std::unique_ptr<Trace> trace) {
-  if (capacity_ == 0 || trace == nullptr) return trace;
+void TraceStore::Add(const Trace& trace) {
+  if (capacity_ == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    if (ring_.size() == capacity_) {
+      std::unique_ptr<Trace>& slot = ring_[next_];
+      if (slot->has_default_size()) {
+        slot->CopyFrom(trace);
+      } else {
+        slot = std::make_unique<Trace>(trace);  // rare: let a large trace's storage go
+      }
+      next_ = (next_ + 1) % capacity_;
+      return;
+    }
+  }
+  auto copy = std::make_unique<Trace>(trace);  // filling: allocated outside the lock
   std::lock_guard lock(mu_);
   if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(trace));
-    return nullptr;
+    ring_.push_back(std::move(copy));
+  } else {
+    ring_[next_]->CopyFrom(*copy);
+    next_ = (next_ + 1) % capacity_;
   }
-  std::swap(ring_[next_], trace);
-  next_ = (next_ + 1) % capacity_;
-  return trace;
 }
 
 namespace {
@@ -158,10 +171,10 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace == nullptr) return;
   if (trace->sampled() && running_.load(std::memory_order_acquire)) {
     finished_.fetch_add(1, std::memory_order_relaxed);
-    // Exporters need an immutable copy now; the store takes the trace itself.
+    // Exporters need an immutable copy now (Snapshot() also draws the span ids, so the store's
+    // copy shows the same ones).
     if (!consumers_.empty()) sink_.TrySubmit(trace->Snapshot());
-    trace = store_.Add(std::move(trace));
-    if (trace == nullptr) return;
+    store_.Add(*trace);
   }
   Recycle(std::move(trace));
 }

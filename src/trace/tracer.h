@@ -2,9 +2,10 @@
 //
 // A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
 // state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// never waits: a sampled trace goes into the TraceStore (the last `store_max_traces` traces,
-// served by /v1/api/traces) as it is, and the trace it evicts goes to the pool for a later
-// Begin(); when there are consumers (the OTLP exporter), Finish also makes a snapshot
+// never waits: a sampled trace is copied into the TraceStore (the last `store_max_traces`
+// traces, served by /v1/api/traces; the copy reuses the evicted trace's storage) and the
+// recording trace stays with the thread, warm in its cache, for the next request (one spare per
+// thread, then a pool); when there are consumers (the OTLP exporter), Finish also makes a snapshot
 // (Trace::Snapshot(), while the trace is in this core's cache) and queues it in a bounded
 // TraceSink (full: the whole trace is dropped for them and counted). Unsampled traces go
 // straight back to the pool.
@@ -31,17 +32,16 @@
 
 namespace kalamdb::trace {
 
-// The last N finished traces, newest last, kept as they were recorded: storing one costs a
-// pointer swap, and the trace it evicts is handed back for the next request to record into
-// (the work of turning a recording into its readable form is left to the rare reader).
-// Queries make snapshots (Trace::Snapshot()) of what they return, under the mutex.
+// The last N finished traces, newest last, kept as they were recorded: storing one is a copy
+// into the storage of the trace it evicts (Trace::CopyFrom: no allocation once the store is
+// full), and the work of turning a recording into its readable form is left to the rare
+// reader: queries make snapshots (Trace::Snapshot()) of what they return, under the mutex.
 class TraceStore {
  public:
   explicit TraceStore(size_t capacity);
 
-  // Keeps `trace` (finished: nothing writes to it any more) as the newest. Returns the trace
-  // evicted to make room, or null while the store is filling; with capacity 0, `trace` itself.
-  std::unique_ptr<Trace> Add(std::unique_ptr<Trace> trace);
+  // Keeps a copy of `trace` (a finished recording) as the newest, evicting the oldest when full.
+  void Add(const Trace& trace);
 
   struct Query {
     // A trace matches when one of its spans has this name (empty: any trace).
