@@ -379,10 +379,14 @@ bool SameKey(const char* a, const char* b) {
 
 }  // namespace
 
-std::shared_ptr<const Trace> Trace::Snapshot() {
+void Trace::AssignSpanIds() {
   for (SpanRecord& s : spans_) {
     if (!s.id.valid()) s.id = SpanId::Random();
   }
+}
+
+std::shared_ptr<const Trace> Trace::Snapshot() {
+  AssignSpanIds();
   auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
   out->anchor_ticks_ = anchor_ticks_;
   out->anchor_ns_ = anchor_ns_;
@@ -509,12 +513,12 @@ void Span::AddEvent(const char* name, std::initializer_list<Field> fields) {
 
 TraceSink::TraceSink(size_t capacity) : capacity_(capacity) { pending_.reserve(capacity); }
 
-bool TraceSink::TrySubmit(const TraceSnapshot& trace) {
+bool TraceSink::TrySubmit(std::unique_ptr<Trace>& trace) {
   if (trace == nullptr) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.size() < capacity_) {
-      pending_.push_back(trace);
+      pending_.push_back(std::move(trace));
       accepted_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
@@ -523,7 +527,7 @@ bool TraceSink::TrySubmit(const TraceSnapshot& trace) {
   return false;
 }
 
-size_t TraceSink::Drain(std::vector<TraceSnapshot>& out, size_t max) {
+size_t TraceSink::Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = std::min(max, pending_.size());
   for (size_t i = 0; i < n; ++i) out.push_back(std::move(pending_[i]));

@@ -340,6 +340,9 @@ class Trace {
   // Becomes a copy of `other` (a recording trace), reusing this trace's storage where it is
   // large enough: how the trace store keeps a finished trace without allocating.
   void CopyFrom(const Trace& other);
+  // Draws an id for every span that has none yet (Snapshot() does it too): before copies are
+  // made, so that they all show the same ids.
+  void AssignSpanIds();
 
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {
@@ -559,11 +562,11 @@ class Span {
 };
 
 // ---------------------------------------------------------------------------------------------
-// TraceSink: finished traces (snapshots) on their way to exporters.
+// TraceSink: finished traces on their way to exporters.
 
 using TraceSnapshot = std::shared_ptr<const Trace>;
 
-// A bounded multi-producer queue of trace snapshots. TrySubmit never waits for the consumer:
+// A bounded multi-producer queue of finished traces. TrySubmit never waits for the consumer:
 // it takes a mutex held only for an O(1) push into reserved storage, and when `capacity` traces
 // are pending it refuses the trace and counts it as dropped. A consumer (exporter) thread calls
 // Drain periodically.
@@ -571,11 +574,11 @@ class TraceSink {
  public:
   explicit TraceSink(size_t capacity);
 
-  // Queues `trace` (shares it). Returns false when the queue is full (counted as dropped) or
-  // `trace` is null.
-  bool TrySubmit(const TraceSnapshot& trace);
+  // Takes `trace` (leaving it null) and returns true; returns false and leaves it with the
+  // caller when the queue is full (counted as dropped) or `trace` is null.
+  bool TrySubmit(std::unique_ptr<Trace>& trace);
   // Moves up to `max` pending traces (oldest first) onto the end of `out`; returns how many.
-  size_t Drain(std::vector<TraceSnapshot>& out, size_t max = SIZE_MAX);
+  size_t Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max = SIZE_MAX);
 
   size_t capacity() const { return capacity_; }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -584,7 +587,7 @@ class TraceSink {
  private:
   const size_t capacity_;
   std::mutex mu_;
-  std::vector<TraceSnapshot> pending_;  // guarded by mu_; capacity_ reserved
+  std::vector<std::unique_ptr<Trace>> pending_;  // guarded by mu_; capacity_ reserved
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> accepted_{0};
 };

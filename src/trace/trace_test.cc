@@ -344,9 +344,14 @@ TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < kPerThread; ++j) {
-        auto t = std::make_shared<Trace>(Trace::Options{1, 1, 1, 16, 16});
+        auto t = std::make_unique<Trace>(Trace::Options{1, 1, 1, 16, 16});
         t->Begin();
-        if (sink.TrySubmit(t)) ok.fetch_add(1);
+        if (sink.TrySubmit(t)) {
+          EXPECT_EQ(t, nullptr);
+          ok.fetch_add(1);
+        } else {
+          EXPECT_NE(t, nullptr);  // a refused trace stays with its caller
+        }
       }
     });
   }
@@ -354,13 +359,15 @@ TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
   EXPECT_EQ(ok.load(), 100);
   EXPECT_EQ(sink.accepted(), 100u);
   EXPECT_EQ(sink.dropped(), static_cast<uint64_t>(kThreads * kPerThread - 100));
-  std::vector<TraceSnapshot> out;
+  std::vector<std::unique_ptr<Trace>> out;
   EXPECT_EQ(sink.Drain(out, 30), 30u);
   EXPECT_EQ(sink.Drain(out), 70u);
   EXPECT_EQ(out.size(), 100u);
   for (const auto& t : out) EXPECT_TRUE(t->trace_id().valid());
-  EXPECT_TRUE(sink.TrySubmit(std::make_shared<Trace>()));
-  EXPECT_FALSE(sink.TrySubmit(nullptr));
+  auto one = std::make_unique<Trace>();
+  EXPECT_TRUE(sink.TrySubmit(one));
+  std::unique_ptr<Trace> none;
+  EXPECT_FALSE(sink.TrySubmit(none));
 }
 
 TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
@@ -368,7 +375,7 @@ TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
   std::atomic<bool> done{false};
   uint64_t drained = 0;
   std::thread consumer([&] {
-    std::vector<TraceSnapshot> out;
+    std::vector<std::unique_ptr<Trace>> out;
     while (!done.load() || sink.Drain(out) > 0) {
       sink.Drain(out);
       drained += out.size();
@@ -379,14 +386,15 @@ TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
   for (int i = 0; i < 2; ++i) {
     producers.emplace_back([&] {
       for (int j = 0; j < 2000; ++j) {
-        sink.TrySubmit(std::make_shared<Trace>(Trace::Options{1, 1, 1, 1, 1}));
+        auto t = std::make_unique<Trace>(Trace::Options{1, 1, 1, 1, 1});
+        sink.TrySubmit(t);
       }
     });
   }
   for (auto& p : producers) p.join();
   done.store(true);
   consumer.join();
-  std::vector<TraceSnapshot> rest;
+  std::vector<std::unique_ptr<Trace>> rest;
   drained += sink.Drain(rest);
   EXPECT_EQ(drained + sink.dropped(), 4000u);
   EXPECT_EQ(drained, sink.accepted());

@@ -171,9 +171,14 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace == nullptr) return;
   if (trace->sampled() && running_.load(std::memory_order_acquire)) {
     finished_.fetch_add(1, std::memory_order_relaxed);
-    // Exporters need an immutable copy now (Snapshot() also draws the span ids, so the store's
-    // copy shows the same ones).
-    if (!consumers_.empty()) sink_.TrySubmit(trace->Snapshot());
+    if (!consumers_.empty()) {
+      // The exporters' copy goes to the collector, which makes their snapshot off this thread;
+      // ids first, so that it and the store's copy show the same ones.
+      trace->AssignSpanIds();
+      std::unique_ptr<Trace> copy = TakeExportCopy();
+      copy->CopyFrom(*trace);
+      if (!sink_.TrySubmit(copy)) ReturnExportCopies(&copy, 1);
+    }
     store_.Add(*trace);
   }
   Recycle(std::move(trace));
@@ -201,16 +206,41 @@ void Tracer::Flush() {
   run_cv_.wait(lock, [&] { return flush_done_ >= want || stopping_; });
 }
 
-void Tracer::Collect(std::vector<TraceSnapshot>& batch) {
-  for (const TraceSnapshot& snapshot : batch) {
+std::unique_ptr<Trace> Tracer::TakeExportCopy() {
+  {
+    std::lock_guard lock(export_pool_mu_);
+    if (!export_pool_.empty()) {
+      std::unique_ptr<Trace> trace = std::move(export_pool_.back());
+      export_pool_.pop_back();
+      return trace;
+    }
+  }
+  return std::make_unique<Trace>();
+}
+
+void Tracer::ReturnExportCopies(std::unique_ptr<Trace>* traces, size_t n) {
+  std::lock_guard lock(export_pool_mu_);
+  for (size_t i = 0; i < n; ++i) {
+    // As many as the queue holds; a copy that grew large is let go.
+    if (traces[i] != nullptr && traces[i]->has_default_size() &&
+        export_pool_.size() < sink_.capacity()) {
+      export_pool_.push_back(std::move(traces[i]));
+    }
+  }
+}
+
+void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
+  for (auto& copy : batch) {
+    const TraceSnapshot snapshot = copy->Snapshot();
     for (const auto& consumer : consumers_) consumer(snapshot);
     collected_.fetch_add(1, std::memory_order_relaxed);
   }
-  batch.clear();
+  ReturnExportCopies(batch.data(), batch.size());
+  batch.clear();  // what the pool did not take is freed here, outside its lock
 }
 
 void Tracer::Run() {
-  std::vector<TraceSnapshot> batch;
+  std::vector<std::unique_ptr<Trace>> batch;
   batch.reserve(1024);
   const auto interval = std::chrono::milliseconds(std::max(1, options_.collect_interval_ms));
   std::unique_lock lock(run_mu_);

@@ -5,13 +5,12 @@
 // never waits: a sampled trace is copied into the TraceStore (the last `store_max_traces`
 // traces, served by /v1/api/traces; the copy reuses the evicted trace's storage) and the
 // recording trace stays with the thread, warm in its cache, for the next request (one spare per
-// thread, then a pool); when there are consumers (the OTLP exporter), Finish also makes a snapshot
-// (Trace::Snapshot(), while the trace is in this core's cache) and queues it in a bounded
-// TraceSink (full: the whole trace is dropped for them and counted). Unsampled traces go
-// straight back to the pool.
+// thread, then a pool); when there are consumers (the OTLP exporter), Finish also copies it
+// into a recycled trace and queues that in a bounded TraceSink (full: the whole trace is dropped
+// for them and counted). Unsampled traces go straight back to the pool.
 //
-// A collector thread drains the sink every `collect_interval_ms` and passes each snapshot to
-// the consumers.
+// A collector thread drains the sink every `collect_interval_ms`, makes each copy's snapshot
+// (Trace::Snapshot()), passes it to the consumers and recycles the copy.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -127,7 +126,10 @@ class Tracer {
 
  private:
   void Run();
-  void Collect(std::vector<TraceSnapshot>& batch);
+  void Collect(std::vector<std::unique_ptr<Trace>>& batch);
+  // Recycled traces for the exporters' copies (filled by Finish, emptied by the collector).
+  std::unique_ptr<Trace> TakeExportCopy();
+  void ReturnExportCopies(std::unique_ptr<Trace>* traces, size_t n);
   void Recycle(std::unique_ptr<Trace> trace);
 
   const TracerOptions options_;
@@ -135,6 +137,9 @@ class Tracer {
   TraceSink sink_;
   TraceStore store_;
   std::vector<std::function<void(const TraceSnapshot&)>> consumers_;
+
+  std::mutex export_pool_mu_;
+  std::vector<std::unique_ptr<Trace>> export_pool_;  // guarded by export_pool_mu_
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Trace>> pool_;  // guarded by pool_mu_

@@ -153,6 +153,26 @@ TEST(TracerTest, FullQueueDropsWholeTracesForTheConsumersAndCounts) {
   EXPECT_EQ(tracer.stats().queue_depth, 0u);
 }
 
+TEST(TracerTest, ConsumersAndTheStoreSeeTheSameSpanIds) {
+  Tracer tracer(TracerOptions{});
+  std::vector<TraceSnapshot> seen;
+  tracer.AddConsumer([&](const TraceSnapshot& t) { seen.push_back(t); });
+  tracer.Start();
+  RecordRequest(tracer, "root", 3);
+  RecordRequest(tracer, "root", 2);
+  tracer.Flush();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const TraceSnapshot& exported : seen) {
+    const TraceSnapshot stored = tracer.store().Get(exported->trace_id());
+    ASSERT_NE(stored, nullptr);
+    ASSERT_EQ(stored->spans().size(), exported->spans().size());
+    for (size_t i = 0; i < stored->spans().size(); ++i) {
+      EXPECT_TRUE(exported->spans()[i].id.valid());
+      EXPECT_EQ(stored->spans()[i].id, exported->spans()[i].id) << "span " << i;
+    }
+  }
+}
+
 TEST(TracerTest, ZeroCapacityStoreKeepsNothingButConsumersStillSeeTraces) {
   TracerOptions options;
   options.store_max_traces = 0;
