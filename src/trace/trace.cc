@@ -519,12 +519,27 @@ bool TraceSink::TrySubmit(std::unique_ptr<Trace>& trace) {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.size() < capacity_) {
       pending_.push_back(std::move(trace));
+      if (!recycled_.empty()) {
+        trace = std::move(recycled_.back());
+        recycled_.pop_back();
+      }
       accepted_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
   return false;
+}
+
+void TraceSink::Recycle(std::vector<std::unique_ptr<Trace>>& traces) {
+  for (auto& trace : traces) {
+    if (trace != nullptr) trace->Reset();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& trace : traces) {
+    if (trace == nullptr || recycled_.size() >= capacity_) continue;
+    recycled_.push_back(std::move(trace));
+  }
 }
 
 size_t TraceSink::Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max) {

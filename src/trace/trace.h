@@ -574,11 +574,17 @@ class TraceSink {
  public:
   explicit TraceSink(size_t capacity);
 
-  // Takes `trace` (leaving it null) and returns true; returns false and leaves it with the
-  // caller when the queue is full (counted as dropped) or `trace` is null.
+  // Takes `trace` and returns true, leaving in it a trace the consumer gave back (Recycle) or
+  // null: under the one lock, so a producer that reuses what it gets back takes no other.
+  // Returns false and leaves `trace` with the caller when the queue is full (counted as
+  // dropped) or `trace` is null.
   bool TrySubmit(std::unique_ptr<Trace>& trace);
   // Moves up to `max` pending traces (oldest first) onto the end of `out`; returns how many.
   size_t Drain(std::vector<std::unique_ptr<Trace>>& out, size_t max = SIZE_MAX);
+  // Takes the consumer's finished traces back for TrySubmit to hand out (reset, and at most
+  // `capacity` kept; the rest are freed by the caller's vector). Clears nothing else of `traces`
+  // but what it takes.
+  void Recycle(std::vector<std::unique_ptr<Trace>>& traces);
 
   size_t capacity() const { return capacity_; }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -587,7 +593,8 @@ class TraceSink {
  private:
   const size_t capacity_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Trace>> pending_;  // guarded by mu_; capacity_ reserved
+  std::vector<std::unique_ptr<Trace>> pending_;   // guarded by mu_; capacity_ reserved
+  std::vector<std::unique_ptr<Trace>> recycled_;  // guarded by mu_
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> accepted_{0};
 };

@@ -370,6 +370,25 @@ TEST(TraceSinkTest, OverflowDropsAndCountsWithoutBlocking) {
   EXPECT_FALSE(sink.TrySubmit(none));
 }
 
+TEST(TraceSinkTest, SubmitHandsBackWhatTheConsumerRecycled) {
+  TraceSink sink(4);
+  auto first = std::make_unique<Trace>();
+  first->Begin();
+  first->EndSpan(first->AddSpan("a", SpanKind::kServer, kNoSpan, 1), 2);
+  Trace* const first_ptr = first.get();
+  ASSERT_TRUE(sink.TrySubmit(first));
+  EXPECT_EQ(first, nullptr);  // nothing recycled yet
+  std::vector<std::unique_ptr<Trace>> out;
+  ASSERT_EQ(sink.Drain(out), 1u);
+  sink.Recycle(out);
+  EXPECT_EQ(out[0], nullptr);  // taken back
+  auto second = std::make_unique<Trace>();
+  ASSERT_TRUE(sink.TrySubmit(second));
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second.get(), first_ptr);  // the recycled trace, reset
+  EXPECT_TRUE(second->spans().empty());
+}
+
 TEST(TraceSinkTest, ConcurrentProducerAndConsumerLoseNothingBelowCapacity) {
   TraceSink sink(64);
   std::atomic<bool> done{false};

@@ -149,6 +149,8 @@ namespace {
 // state a request thread's Finish leaves the trace the store evicted here, and its next Begin
 // takes it. (Traces belong to no Tracer: any one may use it.)
 thread_local std::unique_ptr<Trace> tls_spare;
+// The same for the copies queued for the exporters (refilled by TraceSink::TrySubmit).
+thread_local std::unique_ptr<Trace> tls_export_spare;
 
 }  // namespace
 
@@ -175,9 +177,11 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
       // The exporters' copy goes to the collector, which makes their snapshot off this thread;
       // ids first, so that it and the store's copy show the same ones.
       trace->AssignSpanIds();
-      std::unique_ptr<Trace> copy = TakeExportCopy();
+      std::unique_ptr<Trace> copy = std::move(tls_export_spare);
+      if (copy == nullptr) copy = std::make_unique<Trace>();
       copy->CopyFrom(*trace);
-      if (!sink_.TrySubmit(copy)) ReturnExportCopies(&copy, 1);
+      sink_.TrySubmit(copy);  // hands back a recycled trace, or keeps ours when full
+      if (copy != nullptr && copy->has_default_size()) tls_export_spare = std::move(copy);
     }
     store_.Add(*trace);
   }
@@ -206,37 +210,14 @@ void Tracer::Flush() {
   run_cv_.wait(lock, [&] { return flush_done_ >= want || stopping_; });
 }
 
-std::unique_ptr<Trace> Tracer::TakeExportCopy() {
-  {
-    std::lock_guard lock(export_pool_mu_);
-    if (!export_pool_.empty()) {
-      std::unique_ptr<Trace> trace = std::move(export_pool_.back());
-      export_pool_.pop_back();
-      return trace;
-    }
-  }
-  return std::make_unique<Trace>();
-}
-
-void Tracer::ReturnExportCopies(std::unique_ptr<Trace>* traces, size_t n) {
-  std::lock_guard lock(export_pool_mu_);
-  for (size_t i = 0; i < n; ++i) {
-    // As many as the queue holds; a copy that grew large is let go.
-    if (traces[i] != nullptr && traces[i]->has_default_size() &&
-        export_pool_.size() < sink_.capacity()) {
-      export_pool_.push_back(std::move(traces[i]));
-    }
-  }
-}
-
 void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
   for (auto& copy : batch) {
     const TraceSnapshot snapshot = copy->Snapshot();
     for (const auto& consumer : consumers_) consumer(snapshot);
     collected_.fetch_add(1, std::memory_order_relaxed);
   }
-  ReturnExportCopies(batch.data(), batch.size());
-  batch.clear();  // what the pool did not take is freed here, outside its lock
+  sink_.Recycle(batch);
+  batch.clear();  // what the sink did not take back is freed here
 }
 
 void Tracer::Run() {

@@ -127,9 +127,6 @@ class Tracer {
  private:
   void Run();
   void Collect(std::vector<std::unique_ptr<Trace>>& batch);
-  // Recycled traces for the exporters' copies (filled by Finish, emptied by the collector).
-  std::unique_ptr<Trace> TakeExportCopy();
-  void ReturnExportCopies(std::unique_ptr<Trace>* traces, size_t n);
   void Recycle(std::unique_ptr<Trace> trace);
 
   const TracerOptions options_;
@@ -137,9 +134,6 @@ class Tracer {
   TraceSink sink_;
   TraceStore store_;
   std::vector<std::function<void(const TraceSnapshot&)>> consumers_;
-
-  std::mutex export_pool_mu_;
-  std::vector<std::unique_ptr<Trace>> export_pool_;  // guarded by export_pool_mu_
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Trace>> pool_;  // guarded by pool_mu_
