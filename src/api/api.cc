@@ -803,7 +803,7 @@ const char* MethodName(Method method) {
 
 // The request's start (steady clock, first byte read) on the trace's clock.
 int64_t WallStart(const trace::Trace& trace, const Request& request) {
-  const int64_t now = trace.Now();
+  const int64_t now = trace.begin_ns();
   if (request.start_ns == 0) return now;
   const int64_t waited = SteadyNowNs() - request.start_ns;
   return waited > 0 ? now - waited : now;

@@ -156,8 +156,11 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
   TraceTail tail;
   Status st = ExecuteTraced(session, sql, params, results, failed_statement, &tail);
   // Spans end innermost first: a parse error returns with the statement's span still open.
-  if (tail.statement) tail.statement->End();
-  execute.End();
+  if (tail.statement) {
+    execute.EndAt(tail.statement->End());  // nothing of note runs between the two ends
+  } else {
+    execute.End();
+  }
   if (awaiting_sync != nullptr) *awaiting_sync = deferred->pending();
   if (execute.recording()) {
     if (tail.statement) tail.Record(*tail.statement);
@@ -186,7 +189,7 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
   arena.Reset();
   auto statements = SplitStatements(sql, arena);
   split.SetStatus(statements.status());
-  split.End();
+  const int64_t split_end = split.End();
   if (!statements.ok()) return statements.status();
   tail->statement_count = statements->size();
   if (statements->empty()) return Status(ErrorCode::kEmptySql, "No SQL statements provided");
@@ -198,11 +201,13 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
   // Several are all parsed first, so that a syntax error anywhere runs nothing: their
   // sql.parse spans precede the sql.statement spans.
   const bool single = statements->size() == 1;
-  if (single) tail->statement.emplace("sql.statement");
+  // The statement starts where the split ended, and its parse where it starts: one clock read
+  // for the three boundaries.
+  if (single) tail->statement.emplace("sql.statement", trace::SpanKind::kInternal, split_end);
   ArenaVector<const Statement*> parsed(arena);
   parsed.reserve(statements->size());
   for (const StatementText& text : *statements) {
-    trace::Span parse("sql.parse");
+    trace::Span parse("sql.parse", trace::SpanKind::kInternal, single ? split_end : 0);
     parse.SetAttribute("cache.hit", false);
     parse.SetAttribute("sql.length", text.text.size());
     auto statement = Parse(text.text, arena);

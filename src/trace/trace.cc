@@ -265,25 +265,28 @@ Trace::Trace(const Options& options)
 }
 
 void Trace::Anchor() {
-  // The wall-clock anchor is taken per thread and renewed every 50 ms, not per trace: a
-  // clock_gettime costs about twice a tick read here, and between renewals the tick rate
-  // (refined by RecalibrateTicks) carries the time.
+  // The wall-clock anchor is taken per thread and renewed every 5 ms (or when the tick rate was
+  // refined by RecalibrateTicks), not per trace: a clock_gettime costs about twice a tick read
+  // here, and an anchor a few ms old adds only the rate's error over those ms.
   struct Cached {
     uint64_t ticks = 0;
     int64_t ns = 0;
     double ns_per_tick = 0;
   };
   thread_local Cached cached;
+  const double rate = NanosPerTick();  // first: the first call calibrates for ~2 ms
   const uint64_t now = ReadTicks();
-  if (cached.ns_per_tick == 0 ||
-      static_cast<double>(now - cached.ticks) * cached.ns_per_tick > 50'000'000) [[unlikely]] {
-    cached.ns_per_tick = NanosPerTick();
-    cached.ticks = ReadTicks();
+  if (cached.ns_per_tick != rate || static_cast<double>(now - cached.ticks) * rate > 5'000'000)
+      [[unlikely]] {
+    cached.ns_per_tick = rate;
+    cached.ticks = now;
     cached.ns = WallNanos();
   }
   ns_per_tick_ = cached.ns_per_tick;
   anchor_ticks_ = cached.ticks;
   anchor_ns_ = cached.ns;
+  begin_ns_ =
+      anchor_ns_ + static_cast<int64_t>(static_cast<double>(now - anchor_ticks_) * ns_per_tick_);
 }
 
 bool Trace::Begin(std::string_view traceparent, const Sampler* sampler) {
@@ -480,9 +483,15 @@ void Span::Open(Trace* trace, const char* name, SpanKind kind, int64_t start_ns)
   trace->set_current(index);
 }
 
-void Span::End() {
+int64_t Span::End() {
+  if (trace_ == nullptr) return 0;
+  if (!ended_) EndAt(trace_->Now());
+  return trace_->spans()[index_].end_ns;
+}
+
+void Span::EndAt(int64_t end_ns) {
   if (trace_ == nullptr || ended_) return;
-  trace_->EndSpan(index_, trace_->Now());
+  trace_->EndSpan(index_, std::max(end_ns, trace_->spans()[index_].start_ns));
   trace_->set_current(trace_->spans()[index_].parent);
   ended_ = true;
 }

@@ -344,6 +344,8 @@ class Trace {
   // made, so that they all show the same ids.
   void AssignSpanIds();
 
+  // When Begin() ran, in Unix nanoseconds on this trace's clock.
+  int64_t begin_ns() const { return begin_ns_; }
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const {
     return anchor_ns_ +
@@ -452,6 +454,7 @@ class Trace {
   bool snapshot_ = false;
   uint64_t anchor_ticks_ = 0;
   int64_t anchor_ns_ = 0;
+  int64_t begin_ns_ = 0;
   double ns_per_tick_ = 1.0;
   TraceId trace_id_;
   SpanId remote_parent_;
@@ -510,8 +513,8 @@ class Span {
     if (t != nullptr) [[unlikely]]
       Open(t, name, kind);
   }
-  // A span that started earlier, at `start_ns` (Unix nanoseconds): a request root whose first
-  // byte arrived before the handler ran.
+  // A span that started earlier, at `start_ns` (Unix nanoseconds; 0 = now): a request root
+  // whose first byte arrived before the handler ran, or a span starting where another ended.
   Span(const char* name, SpanKind kind, int64_t start_ns) {
     Trace* t = internal::tls_trace;
     if (t != nullptr) [[unlikely]]
@@ -544,9 +547,16 @@ class Span {
   }
   // An event at the current time (a Jaeger log). Field keys must be string literals.
   void AddEvent(const char* name, std::initializer_list<Field> fields = {});
-  // Ends the span now; later calls (and the destructor) do nothing. The span then stops being
-  // the current one, but its setters keep recording into it.
-  void End();
+  // Ends the span now and returns that instant (Unix ns; 0 when not recording); later calls
+  // (and the destructor) do nothing and return the same. The span then stops being the current
+  // one, but its setters keep recording into it.
+  int64_t End();
+  // The same at a given instant, for a span whose end is a time already read (its last
+  // child's end, say): one clock read fewer. Not before the span's start.
+  void EndAt(int64_t end_ns);
+  // When the span started (Unix ns; 0 when not recording): a child opened right away may start
+  // at the same instant instead of reading the clock again.
+  int64_t start_ns() const { return trace_ != nullptr ? trace_->spans()[index_].start_ns : 0; }
   // Ends this span and opens its next sibling `name` (a string literal) at the same instant:
   // sequential phases measured edge to edge, with one clock read per boundary and no gap
   // between them for the parent's self time. The object then stands for the new span.
