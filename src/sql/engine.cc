@@ -156,8 +156,10 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
   TraceTail tail;
   Status st = ExecuteTraced(session, sql, params, results, failed_statement, &tail);
   // Spans end innermost first: a parse error returns with the statement's span still open.
-  if (tail.statement) {
-    execute.EndAt(tail.statement->End());  // nothing of note runs between the two ends
+  // Nothing of note runs between the two ends: sql.execute ends where its statement did.
+  const int64_t statement_end = tail.statement ? tail.statement->End() : 0;
+  if (statement_end != 0) {
+    execute.EndAt(statement_end);
   } else {
     execute.End();
   }

@@ -202,6 +202,7 @@ namespace {
 // (this runs for every traced response): each nibble is spread into its own byte, then turned
 // into '0'-'9' or 'a'-'f' for all bytes at once.
 void Hex64To(char* out, uint64_t v) {
+  static_assert(std::endian::native == std::endian::little, "the byte order below is LE's");
   auto spread = [](uint64_t x) {  // 8 nibbles of x's low 32 bits -> 8 bytes, high nibble first
     x = ((x & 0xFFFF0000ull) << 16) | (x & 0xFFFFull);
     x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
@@ -344,6 +345,8 @@ void Trace::SetAttributeSlow(int32_t index, const char* key, const Value& value)
 }
 
 void Trace::StoreString(AttrRecord& a, std::string_view s) {
+  // Offsets are 32-bit: past 1 GiB of strings in one trace, values are stored empty.
+  if (s.size() > (size_t{1} << 30) - arena_.size()) s = {};
   a.str.size = static_cast<uint32_t>(s.size());
   a.str.offset = static_cast<uint32_t>(arena_.Append(s.data(), s.size()));
 }
@@ -355,6 +358,7 @@ void Trace::CopyFrom(const Trace& other) {
   snapshot_ = other.snapshot_;
   anchor_ticks_ = other.anchor_ticks_;
   anchor_ns_ = other.anchor_ns_;
+  begin_ns_ = other.begin_ns_;
   ns_per_tick_ = other.ns_per_tick_;
   trace_id_ = other.trace_id_;
   remote_parent_ = other.remote_parent_;
@@ -393,6 +397,7 @@ std::shared_ptr<const Trace> Trace::Snapshot() {
   auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
   out->anchor_ticks_ = anchor_ticks_;
   out->anchor_ns_ = anchor_ns_;
+  out->begin_ns_ = begin_ns_;
   out->ns_per_tick_ = ns_per_tick_;
   out->trace_id_ = trace_id_;
   out->remote_parent_ = remote_parent_;
@@ -449,6 +454,7 @@ std::shared_ptr<const Trace> Trace::Snapshot() {
 }
 
 void Trace::SetError(int32_t index, ErrorCode code, std::string_view message) {
+  if (message.size() > (size_t{1} << 30) - arena_.size()) message = {};
   SpanRecord& r = spans_[index];
   r.status = SpanStatus::kError;
   r.error_code = code;

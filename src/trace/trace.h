@@ -4,10 +4,11 @@
 // ScopedTrace has installed it as the thread's current trace, every `Span s("sql.parse");`
 // records a child of the thread's current span and becomes the current span until it ends.
 // When no trace is installed (tracing disabled, or the trace was not sampled) a Span costs one
-// thread-local load and one branch: no clock read, no record. A finished Trace becomes an
-// immutable snapshot (Trace::Snapshot()), which readers share: the trace store, and exporters
-// (see jaeger.h, otlp.h) through a TraceSink (bounded; drops the whole trace when full, never
-// blocks the request).
+// thread-local load and one branch: no clock read, no record. Records are kept as they come
+// (attributes appended with their span's index, span ids drawn when asked for); readers get an
+// immutable snapshot (Trace::Snapshot()) in which that is sorted out: the trace store's queries
+// and the exporters (see jaeger.h, otlp.h), which get copies through a TraceSink (bounded; drops
+// the whole trace when full, never blocks the request).
 //
 // Conventions (shared/spec/tracing.md): times are nanoseconds since the Unix epoch; span ids are
 // random and non-zero; span names and attribute keys are compile-time constants (string
@@ -21,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -78,8 +81,9 @@ int64_t WallNanos();
 
 // A fast monotonic tick counter for span times: the CPU's invariant time-stamp counter on
 // x86-64 (about 8 ns to read, against 25-45 ns for clock_gettime), CLOCK_MONOTONIC
-// nanoseconds elsewhere. A Trace converts ticks to Unix nanoseconds with one wall-clock anchor
-// taken when it begins and the process-wide rate below.
+// nanoseconds elsewhere. A Trace converts ticks to Unix nanoseconds with a wall-clock anchor
+// (taken per thread, renewed every 5 ms or when the rate is refined) and the process-wide rate
+// below.
 uint64_t ReadTicks();
 // Nanoseconds per tick, measured against the system clock: first over ~2 ms on first use, then
 // refined by every RecalibrateTicks() call (the collector calls it), converging as time passes.
@@ -180,8 +184,8 @@ struct AttrRecord {
     double double_value;  // kDouble
     StrRef str;           // kString
   };
-  // The owning span's index, for a span attribute of a trace still recording (unused in events'
-  // fields and in snapshots, where each span's attributes are contiguous).
+  // The owning span's index (in a snapshot each span's attributes are also contiguous, see
+  // SpanRecord::first_attr; in an event's fields, the event's span).
   int32_t span;
   ValueType type;
 };
@@ -202,7 +206,8 @@ struct SpanRecord {
   SpanKind kind = SpanKind::kInternal;
   SpanStatus status = SpanStatus::kUnset;
   // Snapshots only: the span's attributes are Trace::attributes()[first_attr, +attr_count)
-  // (see Trace::AttributesOf), at most kMaxAttributes, and dropped_attrs counts the rest.
+  // (see Trace::AttributesOf), at most kMaxAttributes. dropped_attrs counts the rest (while
+  // recording: those dropped at the trace's attribute cap, max_spans * kMaxAttributes sets).
   uint8_t attr_count = 0;
   uint8_t dropped_attrs = 0;
   uint32_t first_attr = 0;
@@ -241,14 +246,21 @@ class RecordArray {
     size_ = capacity_ = other.size_;
     return *this;
   }
-  RecordArray(RecordArray&&) noexcept = default;
-  RecordArray& operator=(RecordArray&&) noexcept = default;
+  RecordArray(RecordArray&& other) noexcept { *this = std::move(other); }
+  RecordArray& operator=(RecordArray&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    return *this;
+  }
 
-  // Becomes a copy of `other`, reusing this array's storage when it is large enough.
+  // Becomes a copy of `other`, reusing this array's storage when it is large enough (and
+  // growing it at least twofold when not, so that sizes varying by a few do not reallocate).
   void AssignFrom(const RecordArray& other) {
     if (other.size_ > capacity_) {
-      data_.reset(new T[other.size_]);
-      capacity_ = other.size_;
+      const size_t grown = std::max<size_t>(other.size_, size_t{capacity_} * 2);
+      data_.reset(new T[grown]);
+      capacity_ = static_cast<uint32_t>(grown);
     }
     if (other.size_ > 0)
       std::memcpy(static_cast<void*>(data_.get()), other.data_.get(), other.size_ * sizeof(T));
@@ -340,6 +352,20 @@ class Trace {
   // Becomes a copy of `other` (a recording trace), reusing this trace's storage where it is
   // large enough: how the trace store keeps a finished trace without allocating.
   void CopyFrom(const Trace& other);
+  // False when this trace's storage is far larger than a copy of `other` needs (more than
+  // twice, beyond the default capacities): the store then lets it go instead of reusing it, so
+  // that slots which once held a large trace do not keep its memory.
+  bool CanHoldCopyOf(const Trace& other) const {
+    auto fits = [](size_t capacity, size_t needed, size_t normal) {
+      return capacity <= std::max(2 * needed, normal);
+    };
+    const Options normal;
+    return fits(spans_.capacity(), other.spans_.size(), normal.span_capacity) &&
+           fits(attrs_.capacity(), other.attrs_.size(), normal.attr_capacity) &&
+           fits(arena_.capacity(), other.arena_.size(), normal.arena_capacity) &&
+           fits(events_.capacity(), other.events_.size(), 16) &&
+           fits(fields_.capacity(), other.fields_.size(), 64);
+  }
   // Draws an id for every span that has none yet (Snapshot() does it too): before copies are
   // made, so that they all show the same ids.
   void AssignSpanIds();

@@ -20,13 +20,13 @@ void TraceStore::Add(const Trace& trace) {
   {
     std::lock_guard lock(mu_);
     if (ring_.size() == capacity_) {
-      std::unique_ptr<Trace>& slot = ring_[next_];
-      if (slot->has_default_size()) {
+      std::unique_ptr<Trace>& slot = ring_[added_ % capacity_];
+      if (slot->CanHoldCopyOf(trace)) {
         slot->CopyFrom(trace);
       } else {
-        slot = std::make_unique<Trace>(trace);  // rare: let a large trace's storage go
+        slot = std::make_unique<Trace>(trace);  // rare: a slot much larger than needed
       }
-      next_ = (next_ + 1) % capacity_;
+      ++added_;
       return;
     }
   }
@@ -35,8 +35,26 @@ void TraceStore::Add(const Trace& trace) {
   if (ring_.size() < capacity_) {
     ring_.push_back(std::move(copy));
   } else {
-    ring_[next_]->CopyFrom(*copy);
-    next_ = (next_ + 1) % capacity_;
+    ring_[added_ % capacity_]->CopyFrom(*copy);
+  }
+  ++added_;
+}
+
+template <typename Fn>
+void TraceStore::Walk(Fn&& fn) const {
+  uint64_t seq;  // the traces below this sequence number are still to visit
+  {
+    std::lock_guard lock(mu_);
+    seq = added_;
+  }
+  for (;;) {
+    std::lock_guard lock(mu_);
+    const uint64_t oldest = added_ > capacity_ ? added_ - capacity_ : 0;
+    for (size_t n = 0; n < kWalkChunk; ++n) {
+      if (seq <= oldest) return;  // visited all, or the rest was overwritten meanwhile
+      --seq;
+      if (!fn(*ring_[seq % capacity_])) return;
+    }
   }
 }
 
@@ -69,35 +87,41 @@ bool Matches(const Trace& trace, const TraceStore::Query& q) {
 
 std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
   std::vector<TraceSnapshot> out;
-  if (query.limit == 0) return out;
-  std::lock_guard lock(mu_);
-  const size_t n = ring_.size();
-  // Newest first: the slot before next_ (or the last one while the ring is filling).
-  for (size_t i = 0; i < n && out.size() < query.limit; ++i) {
-    size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
-    if (Matches(*ring_[slot], query)) out.push_back(ring_[slot]->Snapshot());
-  }
+  if (query.limit == 0 || capacity_ == 0) return out;
+  // Raw copies under the mutex (a memcpy each), snapshots (allocating, sorting) outside it.
+  std::vector<std::unique_ptr<Trace>> copies;
+  size_t found = 0;
+  Walk([&](Trace& trace) {
+    if (!Matches(trace, query)) return true;
+    trace.AssignSpanIds();
+    copies.push_back(std::make_unique<Trace>(trace));
+    return ++found < query.limit;
+  });
+  out.reserve(copies.size());
+  for (auto& copy : copies) out.push_back(copy->Snapshot());
   return out;
 }
 
 TraceSnapshot TraceStore::Get(const TraceId& id) const {
-  std::lock_guard lock(mu_);
-  const size_t n = ring_.size();
-  for (size_t i = 0; i < n; ++i) {
-    size_t slot = n < capacity_ ? n - 1 - i : (next_ + capacity_ - 1 - i) % capacity_;
-    if (ring_[slot]->trace_id() == id) return ring_[slot]->Snapshot();
-  }
-  return nullptr;
+  if (capacity_ == 0) return nullptr;
+  std::unique_ptr<Trace> copy;
+  Walk([&](Trace& trace) {
+    if (trace.trace_id() != id) return true;
+    trace.AssignSpanIds();
+    copy = std::make_unique<Trace>(trace);
+    return false;
+  });
+  return copy != nullptr ? copy->Snapshot() : nullptr;
 }
 
 std::vector<std::string> TraceStore::Operations() const {
   // Names are string literals: collect distinct pointers first, then strings.
   std::set<const char*> names;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& trace : ring_) {
-      for (const SpanRecord& s : trace->spans()) names.insert(s.name);
-    }
+  if (capacity_ > 0) {
+    Walk([&](Trace& trace) {
+      for (const SpanRecord& s : trace.spans()) names.insert(s.name);
+      return true;
+    });
   }
   std::set<std::string> sorted;
   for (const char* name : names) {

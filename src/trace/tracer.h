@@ -2,10 +2,10 @@
 //
 // A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
 // state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// never waits: a sampled trace is copied into the TraceStore (the last `store_max_traces`
-// traces, served by /v1/api/traces; the copy reuses the evicted trace's storage) and the
-// recording trace stays with the thread, warm in its cache, for the next request (one spare per
-// thread, then a pool); when there are consumers (the OTLP exporter), Finish also copies it
+// never waits for a consumer: a sampled trace is copied into the TraceStore (the last
+// `store_max_traces` traces, served by /v1/api/traces; the copy reuses the evicted trace's storage)
+// and the recording trace stays with the thread, warm in its cache, for the next request (one spare
+// per thread, then a pool); when there are consumers (the OTLP exporter), Finish also copies it
 // into a recycled trace and queues that in a bounded TraceSink (full: the whole trace is dropped
 // for them and counted). Unsampled traces go straight back to the pool.
 //
@@ -33,13 +33,17 @@ namespace kalamdb::trace {
 
 // The last N finished traces, newest last, kept as they were recorded: storing one is a copy
 // into the storage of the trace it evicts (Trace::CopyFrom: no allocation once the store is
-// full), and the work of turning a recording into its readable form is left to the rare
-// reader: queries make snapshots (Trace::Snapshot()) of what they return, under the mutex.
+// full, unless the slot's storage must grow or shrink), and the work of turning a recording
+// into its readable form is left to the rare reader: queries copy what they return under the
+// mutex, a bounded number of traces at a time (Walk), and make the snapshots
+// (Trace::Snapshot()) outside it.
 class TraceStore {
  public:
   explicit TraceStore(size_t capacity);
 
   // Keeps a copy of `trace` (a finished recording) as the newest, evicting the oldest when full.
+  // Waits only for the store's mutex, which queries take for at most kWalkChunk traces at a
+  // time.
   void Add(const Trace& trace);
 
   struct Query {
@@ -55,7 +59,7 @@ class TraceStore {
     // Most recent first, at most this many. Default: 20.
     size_t limit = 20;
   };
-  // Snapshots of the matching traces, most recent first.
+  // Snapshots of the matching traces, most recent first (made outside the mutex, from copies).
   std::vector<TraceSnapshot> Find(const Query& query) const;
   // A snapshot of the trace with this id (the most recent one when several share it), or null.
   TraceSnapshot Get(const TraceId& id) const;
@@ -68,10 +72,19 @@ class TraceStore {
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
-  // Guarded by mu_; a ring once full. Snapshot() draws missing span ids into a stored trace
-  // (under mu_), so every query shows the same ids.
+  // Calls fn(trace) under the mutex for the stored traces, newest first, until it returns false,
+  // taking the mutex for at most kWalkChunk traces at a time: a query over the whole store
+  // never holds up Add (the request threads) for long. Traces added meanwhile are not visited;
+  // the walk ends where it meets traces they overwrote.
+  template <typename Fn>
+  void Walk(Fn&& fn) const;
+  static constexpr size_t kWalkChunk = 256;
+
+  // Guarded by mu_; a ring once full: the trace with sequence number s (0 = the first ever
+  // added) is in ring_[s % capacity_] while s >= added_ - capacity_. Queries draw missing span
+  // ids into a stored trace (under mu_), so every query shows the same ids.
   std::vector<std::unique_ptr<Trace>> ring_;
-  size_t next_ = 0;  // guarded by mu_: the slot the next Add overwrites
+  uint64_t added_ = 0;  // guarded by mu_: traces ever added
 };
 
 struct TracerOptions {
@@ -114,8 +127,8 @@ class Tracer {
   // A recycled trace, already begun from `traceparent` (see Trace::Begin) with this tracer's
   // sampler; null when tracing is disabled.
   std::unique_ptr<Trace> Begin(std::string_view traceparent);
-  // Hands a finished trace over (sampled: snapshot stored, and queued for the consumers), then
-  // back to the pool.
+  // Hands a finished trace over (sampled: copied into the store, and queued for the consumers),
+  // then back to the pool.
   void Finish(std::unique_ptr<Trace> trace);
   // Waits until everything finished before this call has reached the consumers (tests,
   // shutdown). Stored traces are in the store as soon as Finish returns.

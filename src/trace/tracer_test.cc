@@ -153,6 +153,58 @@ TEST(TracerTest, FullQueueDropsWholeTracesForTheConsumersAndCounts) {
   EXPECT_EQ(tracer.stats().queue_depth, 0u);
 }
 
+TEST(TracerTest, StoreQueriesRunWhileTracesAreAdded) {
+  // Queries walk the store a chunk at a time while a writer keeps overwriting it: every answer
+  // is newest first, without duplicates, and within the limit.
+  TraceStore store(300);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Trace t;
+    for (uint64_t i = 1; i <= 20'000; ++i) {
+      t.Begin(TraceId{0, i}, {}, true);
+      const int32_t root = t.AddSpan("w", SpanKind::kServer, kNoSpan, static_cast<int64_t>(i));
+      t.SetAttribute(root, "i", static_cast<int64_t>(i));
+      t.EndSpan(root, static_cast<int64_t>(i) + 1);
+      store.Add(t);
+    }
+    done.store(true);
+  });
+  size_t queries = 0;
+  while (!done.load() || queries < 3) {
+    auto found = store.Find(MakeQuery("", 1000));
+    ASSERT_LE(found.size(), 300u);
+    for (size_t k = 1; k < found.size(); ++k)
+      ASSERT_GT(found[k - 1]->trace_id().lo, found[k]->trace_id().lo);
+    for (const auto& t : found) {
+      ASSERT_EQ(t->AttributesOf(t->spans()[0]).size(), 1u);
+      ASSERT_EQ(static_cast<uint64_t>(t->AttributesOf(t->spans()[0])[0].int_value),
+                t->trace_id().lo);  // a whole trace, not half of two
+    }
+    ++queries;
+  }
+  writer.join();
+  EXPECT_EQ(store.Find(MakeQuery("", 1000)).size(), 300u);
+  EXPECT_EQ(store.Get(TraceId{0, 1}), nullptr);  // overwritten long ago
+  ASSERT_NE(store.Get(TraceId{0, 20'000}), nullptr);
+}
+
+TEST(TracerTest, ASlotThatHeldALargeTraceIsNotKeptForSmallOnes) {
+  Trace large;
+  large.Begin();
+  for (int i = 0; i < 200; ++i)
+    large.EndSpan(large.AddSpan("s", SpanKind::kInternal, kNoSpan, 1), 2);
+  Trace small;
+  small.Begin();
+  small.EndSpan(small.AddSpan("s", SpanKind::kInternal, kNoSpan, 1), 2);
+  Trace slot;
+  slot.CopyFrom(large);
+  EXPECT_EQ(slot.spans().size(), 200u);
+  EXPECT_FALSE(slot.CanHoldCopyOf(small));  // 200+ span records for one
+  EXPECT_TRUE(slot.CanHoldCopyOf(large));
+  Trace fresh;
+  EXPECT_TRUE(fresh.CanHoldCopyOf(small));
+}
+
 TEST(TracerTest, ConsumersAndTheStoreSeeTheSameSpanIds) {
   Tracer tracer(TracerOptions{});
   std::vector<TraceSnapshot> seen;
