@@ -1000,10 +1000,11 @@ void Api::Impl::PrometheusMetrics(const Request& request, Response& response) {
     AppendPrometheusMetric(response.body, "kalamdb_traces_finished_total", "counter",
                            "Sampled request traces finished.", s.finished);
     AppendPrometheusMetric(response.body, "kalamdb_traces_dropped_total", "counter",
-                           "Traces dropped because the collector queue was full.",
+                           "Traces dropped for the exporters because the collector queue was full.",
                            s.dropped_queue_full);
     AppendPrometheusMetric(response.body, "kalamdb_trace_queue_depth", "gauge",
-                           "Traces waiting for the collector.", s.queue_depth);
+                           "Traces waiting for the collector (with OTLP export on).",
+                           s.queue_depth);
     AppendPrometheusMetric(response.body, "kalamdb_trace_store_traces", "gauge",
                            "Traces kept for /v1/api/traces.", s.stored);
   }
