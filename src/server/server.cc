@@ -277,7 +277,11 @@ int Main(int argc, char** argv) {
     exporter_options.schedule_delay_ms = otlp.schedule_delay_ms;
     exporter = std::make_unique<trace::OtlpExporter>(std::move(transport).value(),
                                                      std::move(resource), exporter_options);
-    tracer->AddConsumer([e = exporter.get()](const trace::TraceSnapshot& t) { e->Enqueue(t); });
+    // While the exporter's queue is full (a slow or unreachable collector), traces are not
+    // even copied for it: counted as dropped, and the request path pays nothing for them.
+    trace::OtlpExporter* e = exporter.get();
+    tracer->AddConsumer([e](const trace::TraceSnapshot& t) { e->Enqueue(t); },
+                        [e] { return e->Accepting(); }, [e] { e->CountRefused(); });
     log::Info("exporting traces over OTLP/" + otlp.protocol + " to " + otlp.endpoint);
   }
 

@@ -494,6 +494,11 @@ struct OtlpExporter::State {
   size_t count = 0;
   size_t pending_spans = 0;
   bool stopping = false;
+  // count == ring.size() || stopping, kept for Accepting() to read without the lock.
+  std::atomic<bool> refusing{false};
+  void UpdateRefusing() {
+    refusing.store(count == ring.size() || stopping, std::memory_order_relaxed);
+  }
   Clock::time_point flush_deadline;
   std::string last_error;
 
@@ -563,6 +568,7 @@ void OtlpExporter::State::TakeBatch() {
     --count;
     if (spans >= options.max_batch_spans) break;
   }
+  UpdateRefusing();
 }
 
 void OtlpExporter::State::ExportBatch() {
@@ -624,6 +630,7 @@ void OtlpExporter::State::DropQueued(std::unique_lock<std::mutex>& lk) {
     head = (head + 1) % ring.size();
     --count;
   }
+  UpdateRefusing();
   dropped_spans_shutdown.fetch_add(pending_spans, std::memory_order_relaxed);
   pending_spans = 0;
   lk.unlock();
@@ -666,6 +673,7 @@ bool OtlpExporter::Enqueue(std::shared_ptr<const Trace> trace) {
     }
     s.ring[(s.head + s.count) % s.ring.size()] = std::move(trace);
     ++s.count;
+    s.UpdateRefusing();
     const size_t before = s.pending_spans;
     s.pending_spans += n;
     wake = before < s.options.max_batch_spans && s.pending_spans >= s.options.max_batch_spans;
@@ -682,11 +690,18 @@ void OtlpExporter::Shutdown(int flush_timeout_ms) {
   {
     std::lock_guard<std::mutex> lk(s.mu);
     s.stopping = true;
+    s.UpdateRefusing();
     s.flush_deadline = Clock::now() + std::chrono::milliseconds(std::max(flush_timeout_ms, 0));
   }
   s.cv.notify_all();
   if (s.thread.joinable()) s.thread.join();
   s.joined = true;
+}
+
+bool OtlpExporter::Accepting() const { return !state_->refusing.load(std::memory_order_relaxed); }
+
+void OtlpExporter::CountRefused() {
+  state_->dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
 }
 
 ExporterStats OtlpExporter::stats() const {

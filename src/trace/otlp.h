@@ -138,6 +138,11 @@ class OtlpExporter {
   // exporter is shut down; false without counting for a null trace. The trace must no longer
   // be written to.
   bool Enqueue(std::shared_ptr<const Trace> trace);
+  // False while Enqueue would refuse (queue full, or shut down); read without a lock, so
+  // callers can skip preparing a trace that would only be dropped (then CountRefused() counts
+  // it as dropped_queue_full).
+  bool Accepting() const;
+  void CountRefused();
 
   // Stops accepting traces, exports what is queued until `flush_timeout_ms` has passed (no new
   // request or retry starts after that; queued spans left are counted in

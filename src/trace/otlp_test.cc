@@ -740,15 +740,19 @@ TEST(OtlpExporterTest, QueueOverflowIsCountedWhileTheCollectorHangs) {
   ASSERT_TRUE(exporter.Enqueue(MakeTrace(1, 100)));
   ASSERT_TRUE(fake->WaitForCalls(1));  // the exporter holds that trace, stuck in Send
   int accepted = 0;
+  EXPECT_TRUE(exporter.Accepting());
   for (int i = 0; i < 10; ++i) accepted += exporter.Enqueue(MakeTrace(1, i + 1)) ? 1 : 0;
   EXPECT_EQ(accepted, 4);
+  EXPECT_FALSE(exporter.Accepting());  // full: callers may skip preparing traces
+  exporter.CountRefused();
   ExporterStats st = exporter.stats();
-  EXPECT_EQ(st.dropped_queue_full, 6u);
+  EXPECT_EQ(st.dropped_queue_full, 7u);
   EXPECT_EQ(st.queue_depth, 4u);
   EXPECT_EQ(st.enqueued, 5u);
   fake->Release();
   exporter.Shutdown(10'000);
   EXPECT_EQ(exporter.stats().exported_spans, 5u);
+  EXPECT_FALSE(exporter.Accepting());  // shut down
 }
 
 TEST(OtlpExporterTest, RetryableFailuresAreRetriedBoundedThenDroppedAndCounted) {

@@ -147,7 +147,22 @@ Tracer::Tracer(TracerOptions options)
 Tracer::~Tracer() { Stop(); }
 
 void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer) {
-  consumers_.push_back(std::move(consumer));
+  consumers_.push_back({std::move(consumer), nullptr, nullptr});
+}
+
+void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer,
+                         std::function<bool()> ready, std::function<void()> refused) {
+  consumers_.push_back({std::move(consumer), std::move(ready), std::move(refused)});
+}
+
+bool Tracer::ConsumersReady() const {
+  for (const Consumer& c : consumers_) {
+    if (c.ready == nullptr || c.ready()) return true;
+  }
+  for (const Consumer& c : consumers_) {
+    if (c.refused != nullptr) c.refused();
+  }
+  return false;
 }
 
 void Tracer::Start() {
@@ -197,7 +212,7 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace == nullptr) return;
   if (trace->sampled() && running_.load(std::memory_order_acquire)) {
     finished_.fetch_add(1, std::memory_order_relaxed);
-    if (!consumers_.empty()) {
+    if (!consumers_.empty() && ConsumersReady()) {
       // The exporters' copy goes to the collector, which makes their snapshot off this thread;
       // ids first, so that it and the store's copy show the same ones.
       trace->AssignSpanIds();
@@ -236,8 +251,10 @@ void Tracer::Flush() {
 
 void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
   for (auto& copy : batch) {
-    const TraceSnapshot snapshot = copy->Snapshot();
-    for (const auto& consumer : consumers_) consumer(snapshot);
+    if (ConsumersReady()) {  // the queue may have filled since Finish
+      const TraceSnapshot snapshot = copy->Snapshot();
+      for (const Consumer& c : consumers_) c.consume(snapshot);
+    }
     collected_.fetch_add(1, std::memory_order_relaxed);
   }
   sink_.Recycle(batch);

@@ -118,6 +118,11 @@ class Tracer {
   // Consumers see every collected snapshot on the collector thread, in order. Register before
   // Start(). A consumer must not block (the OTLP exporter only enqueues).
   void AddConsumer(std::function<void(const TraceSnapshot&)> consumer);
+  // The same for a consumer that can say it would drop a trace anyway (a full export queue):
+  // while ready() is false for every consumer, Finish copies nothing for them and the collector
+  // makes no snapshot; each such trace is reported to that consumer's refused().
+  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer, std::function<bool()> ready,
+                   std::function<void()> refused);
   // Starts the collector thread.
   void Start();
   // Collects what is queued, then stops the collector thread. Idempotent.
@@ -146,7 +151,14 @@ class Tracer {
   const Sampler sampler_;
   TraceSink sink_;
   TraceStore store_;
-  std::vector<std::function<void(const TraceSnapshot&)>> consumers_;
+  struct Consumer {
+    std::function<void(const TraceSnapshot&)> consume;
+    std::function<bool()> ready;    // null: always
+    std::function<void()> refused;  // null: nothing to report
+  };
+  // True when some consumer would take a trace now; otherwise reports it refused to each.
+  bool ConsumersReady() const;
+  std::vector<Consumer> consumers_;
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Trace>> pool_;  // guarded by pool_mu_

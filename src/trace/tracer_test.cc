@@ -205,6 +205,35 @@ TEST(TracerTest, ASlotThatHeldALargeTraceIsNotKeptForSmallOnes) {
   EXPECT_TRUE(fresh.CanHoldCopyOf(small));
 }
 
+TEST(TracerTest, AConsumerThatIsNotReadyGetsNoCopiesAndCountsThem) {
+  TracerOptions options;
+  options.collect_interval_ms = 60'000;  // collected on Flush only
+  Tracer tracer(options);
+  std::atomic<bool> ready{false};
+  int seen = 0;
+  int refused = 0;
+  tracer.AddConsumer([&](const TraceSnapshot&) { ++seen; }, [&] { return ready.load(); },
+                     [&] { ++refused; });
+  tracer.Start();
+  for (int i = 0; i < 3; ++i) RecordRequest(tracer, "root");
+  EXPECT_EQ(tracer.stats().queue_depth, 0u);  // nothing was copied for it
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(tracer.store().size(), 3u);  // the store is not affected
+  ready.store(true);
+  RecordRequest(tracer, "root");
+  RecordRequest(tracer, "root");
+  // Queued while ready; not ready again when the collector gets to them: no snapshot, counted.
+  ready.store(false);
+  tracer.Flush();
+  EXPECT_EQ(seen, 0);
+  EXPECT_EQ(refused, 5);
+  ready.store(true);
+  RecordRequest(tracer, "root");
+  tracer.Flush();
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(refused, 5);
+}
+
 TEST(TracerTest, ConsumersAndTheStoreSeeTheSameSpanIds) {
   Tracer tracer(TracerOptions{});
   std::vector<TraceSnapshot> seen;
