@@ -660,3 +660,43 @@ TEST_F(EngineTest, StreamRowsExpireAfterTheirTtl) {
 
 }  // namespace
 }  // namespace kalamdb::sql
+
+namespace kalamdb::sql {
+namespace {
+
+TEST_F(EngineTest, TableNamesAreFoldedAndCheckedWhereverTheyAreResolved) {
+  ASSERT_TRUE(Run(admin_, "CREATE NAMESPACE app").ok());
+  ASSERT_TRUE(Run(admin_, "CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, v TEXT)").ok());
+  // Unquoted names fold to lower case, in the namespace and the table alike.
+  auto inserted = Run(admin_, "INSERT INTO APP.Items (id, v) VALUES (1, 'a')");
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  auto selected = Run(admin_, "SELECT v FROM app.ITEMS WHERE id = 1");
+  ASSERT_TRUE(selected.ok()) << selected.status().ToString();
+  ASSERT_EQ((*selected)[0].rows.size(), 1u);
+  EXPECT_EQ((*selected)[0].rows[0][0], "\"a\"");
+  // Names that cannot exist are refused with the rule they break, not "not found".
+  auto starts = Run(admin_, "INSERT INTO app._items (id, v) VALUES (2, 'b')");
+  ASSERT_FALSE(starts.ok());
+  EXPECT_EQ(starts.status().code(), ErrorCode::kInvalidOperation);
+  EXPECT_NE(starts.status().message().find("must not start with '_' or a digit"), std::string::npos)
+      << starts.status().ToString();
+  const std::string long_name(65, 't');
+  auto too_long = Run(admin_, "INSERT INTO app." + long_name + " (id) VALUES (3)");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("at most 64 characters"), std::string::npos);
+  auto quoted = Run(admin_, "INSERT INTO app.\"it-ems\" (id) VALUES (4)");
+  ASSERT_FALSE(quoted.ok());
+  EXPECT_NE(quoted.status().message().find("only letters, digits and '_'"), std::string::npos)
+      << quoted.status().ToString();
+  auto missing = Run(admin_, "INSERT INTO app.other (id) VALUES (5)");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("app.other"), std::string::npos);
+  const std::string max_name(64, 'm');  // exactly 64: allowed (and then not found)
+  auto max_ok = Run(admin_, "INSERT INTO app." + max_name + " (id) VALUES (6)");
+  ASSERT_FALSE(max_ok.ok());
+  EXPECT_EQ(max_ok.status().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace kalamdb::sql

@@ -1,32 +1,47 @@
 #include "sql/executor.h"
 
-#include <cctype>
 #include <string>
 
 #include "common/strings.h"
 
 namespace kalamdb::sql {
 
-Result<std::string> NormalizeName(const Identifier& name, std::string_view what) {
-  std::string_view text = name.name;
+namespace {
+
+constexpr size_t kMaxNameLength = 64;
+
+// NormalizeName's rules, folding into `out` (kMaxNameLength bytes) without allocating: ASCII
+// letters, digits and '_' (not first: '_' or a digit), lower-cased. Returns the length.
+Result<size_t> FoldName(std::string_view text, std::string_view what, char* out) {
   auto invalid = [&](std::string_view why) {
     return Status(ErrorCode::kInvalidOperation, "Invalid " + std::string(what) + " name '" +
                                                     std::string(text) + "': " + std::string(why));
   };
   if (text.empty()) return invalid("must not be empty");
-  if (text.size() > 64) return invalid("must be at most 64 characters");
-  if (text.front() == '_' || std::isdigit(static_cast<unsigned char>(text.front()))) {
+  if (text.size() > kMaxNameLength) return invalid("must be at most 64 characters");
+  if (text.front() == '_' || (text.front() >= '0' && text.front() <= '9')) {
     return invalid("must not start with '_' or a digit");
   }
-  std::string folded;
-  folded.reserve(text.size());
-  for (char c : text) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= 'A' && c <= 'Z') {
+      out[i] = static_cast<char>(c - 'A' + 'a');
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+      out[i] = c;
+    } else {
       return invalid("only letters, digits and '_' are allowed");
     }
-    folded.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  return folded;
+  return text.size();
+}
+
+}  // namespace
+
+Result<std::string> NormalizeName(const Identifier& name, std::string_view what) {
+  char folded[kMaxNameLength];
+  auto n = FoldName(name.name, what, folded);
+  if (!n.ok()) return n.status();
+  return std::string(folded, *n);
 }
 
 QueryResult MessageResult(std::string text) {
@@ -57,13 +72,24 @@ Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::st
 }
 
 Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
-  std::string ns, name;
-  KALAMDB_RETURN_IF_ERROR(ResolveTableName(context, ref, &ns, &name));
+  // Folded on the stack: resolving a table (every DML statement) allocates nothing.
+  char ns_buffer[kMaxNameLength];
+  char name_buffer[kMaxNameLength];
+  std::string_view ns = context.session.default_namespace;
+  if (!ref.namespace_name.empty()) {
+    auto n = FoldName(ref.namespace_name.name, "namespace", ns_buffer);
+    if (!n.ok()) return n.status();
+    ns = std::string_view(ns_buffer, *n);
+  }
+  auto n = FoldName(ref.table.name, "table", name_buffer);
+  if (!n.ok()) return n.status();
+  const std::string_view name(name_buffer, *n);
   if (ns == "system") return ResolveSystemTable(context, name);
   if (context.snapshot == nullptr) context.snapshot = context.catalog.ThreadSnapshot();
   const catalog::TableDef* table = context.snapshot->FindTable(ns, name);
   if (table == nullptr) {
-    return Status(ErrorCode::kNotFound, "Table '" + ns + "." + name + "' not found");
+    return Status(ErrorCode::kNotFound,
+                  "Table '" + std::string(ns) + "." + std::string(name) + "' not found");
   }
   return table;
 }
