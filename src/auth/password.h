@@ -24,4 +24,8 @@ bool VerifyPassword(std::string_view password, std::string_view hash);
 // Returns OK or kInvalidArgument with a human reason ("must be at least 8 characters").
 Status CheckPasswordPolicy(std::string_view password);
 
+// True when a and b hold the same bytes, in a time that depends on their length only (every
+// byte is compared): for secrets and anything derived from them.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
 }  // namespace kalamdb::auth

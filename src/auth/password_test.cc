@@ -160,5 +160,18 @@ TEST(PasswordPolicyTest, RejectsNul) {
   EXPECT_EQ(CheckPasswordPolicy(std::string("abcd\0efgh", 9)).code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(ConstantTimeEqualsTest, ComparesEveryByteOfEveryLength) {
+  for (size_t n = 0; n < 40; ++n) {
+    const std::string a(n, 'k');
+    EXPECT_TRUE(ConstantTimeEquals(a, std::string(n, 'k'))) << n;
+    EXPECT_FALSE(ConstantTimeEquals(a, std::string(n + 1, 'k'))) << n;
+    for (size_t i = 0; i < n; ++i) {  // a difference in any word or in the tail
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x01);
+      EXPECT_FALSE(ConstantTimeEquals(a, b)) << n << " at " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kalamdb::auth
