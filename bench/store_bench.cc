@@ -43,9 +43,8 @@ void WriteBatches(benchmark::State& state) {
       batch.Clear();
       for (int64_t r = 0; r < rows; ++r) {
         key.clear();
-        kalamdb::storage::AppendTableId(&key, 7);
-        if (!kalamdb::storage::AppendKeyValue(&key,
-                                              kalamdb::Value::Int(kalamdb::DataType::kBigInt, ++id))
+        if (!kalamdb::storage::AppendRowKey(&key, 7, {},
+                                            kalamdb::Value::Int(kalamdb::DataType::kBigInt, ++id))
                  .ok()) {
           state.SkipWithError("key");
           return;

@@ -718,6 +718,7 @@ class Server::Impl {
         AppendResponse(c.out, failed, false, false);
         keep_open = false;
       }
+      int64_t written_ns = 0;  // when the answer left, if one was written
       if (!c.out.empty()) {
         c.write_start_ns = SteadyNowNs();
         co_await asio::async_write(c.socket, asio::buffer(c.out),
@@ -726,9 +727,9 @@ class Server::Impl {
         c.out.clear();
         if (c.out.capacity() > (1u << 20)) c.out.shrink_to_fit();
         if (ec) co_return;
-        c.last_activity_ns = SteadyNowNs();
+        c.last_activity_ns = written_ns = SteadyNowNs();
       }
-      if (held) resumed_ns = SteadyNowNs();
+      if (held) resumed_ns = written_ns != 0 ? written_ns : SteadyNowNs();
       if (!keep_open) co_return;
       if (held) continue;  // requests buffered behind the held answer are parsed first
       const bool mid_request = c.request_start_ns != 0 || c.in_chunked_body;

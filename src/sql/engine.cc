@@ -170,8 +170,12 @@ Status Engine::ExecuteInto(const Session& session, std::string_view sql,
     execute.SetAttribute("user_id", session.user_id);
     execute.SetAttribute("namespace", session.default_namespace);
     if (st.ok()) {
-      int64_t rows = 0;
-      for (const QueryResult& result : *results) rows += result.row_count;
+      // A single statement's rows were counted for its span already.
+      const bool counted = tail.statement && tail.statement->recording();
+      int64_t rows = counted ? tail.rows : 0;
+      if (!counted) {
+        for (const QueryResult& result : *results) rows += result.row_count;
+      }
       execute.SetAttribute("rows", rows);
     }
     execute.SetStatus(st);

@@ -24,13 +24,11 @@ Result<size_t> FoldName(std::string_view text, std::string_view what, char* out)
   }
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c >= 'A' && c <= 'Z') {
-      out[i] = static_cast<char>(c - 'A' + 'a');
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
-      out[i] = c;
-    } else {
+    const char lower = AsciiLower(c);
+    if (!((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
       return invalid("only letters, digits and '_' are allowed");
     }
+    out[i] = lower;
   }
   return text.size();
 }
@@ -56,34 +54,47 @@ Status RequireAdmin(const ExecContext& context, std::string_view what) {
                 "Admin privileges (DBA or System role) required for " + std::string(what));
 }
 
+namespace {
+
+// A table reference's namespace (the session's default when absent) and name, checked and
+// folded into its own buffers: no allocation.
+struct FoldedTableName {
+  char ns_buffer[kMaxNameLength];
+  char name_buffer[kMaxNameLength];
+  std::string_view ns;
+  std::string_view name;
+};
+
+Status FoldTableName(const ExecContext& context, const TableRef& ref, FoldedTableName* out) {
+  out->ns = context.session.default_namespace;
+  if (!ref.namespace_name.empty()) {
+    auto n = FoldName(ref.namespace_name.name, "namespace", out->ns_buffer);
+    if (!n.ok()) return n.status();
+    out->ns = std::string_view(out->ns_buffer, *n);
+  }
+  auto n = FoldName(ref.table.name, "table", out->name_buffer);
+  if (!n.ok()) return n.status();
+  out->name = std::string_view(out->name_buffer, *n);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ResolveTableName(const ExecContext& context, const TableRef& ref, std::string* ns,
                         std::string* table) {
-  if (ref.namespace_name.empty()) {
-    *ns = context.session.default_namespace;
-  } else {
-    auto folded = NormalizeName(ref.namespace_name, "namespace");
-    if (!folded.ok()) return folded.status();
-    *ns = std::move(folded).value();
-  }
-  auto folded = NormalizeName(ref.table, "table");
-  if (!folded.ok()) return folded.status();
-  *table = std::move(folded).value();
+  FoldedTableName folded;
+  KALAMDB_RETURN_IF_ERROR(FoldTableName(context, ref, &folded));
+  *ns = folded.ns;
+  *table = folded.name;
   return Status::OK();
 }
 
 Result<const catalog::TableDef*> ResolveTable(ExecContext& context, const TableRef& ref) {
-  // Folded on the stack: resolving a table (every DML statement) allocates nothing.
-  char ns_buffer[kMaxNameLength];
-  char name_buffer[kMaxNameLength];
-  std::string_view ns = context.session.default_namespace;
-  if (!ref.namespace_name.empty()) {
-    auto n = FoldName(ref.namespace_name.name, "namespace", ns_buffer);
-    if (!n.ok()) return n.status();
-    ns = std::string_view(ns_buffer, *n);
-  }
-  auto n = FoldName(ref.table.name, "table", name_buffer);
-  if (!n.ok()) return n.status();
-  const std::string_view name(name_buffer, *n);
+  FoldedTableName
+      folded;  // on the stack: resolving a table (every DML statement) allocates nothing
+  KALAMDB_RETURN_IF_ERROR(FoldTableName(context, ref, &folded));
+  const std::string_view ns = folded.ns;
+  const std::string_view name = folded.name;
   if (ns == "system") return ResolveSystemTable(context, name);
   if (context.snapshot == nullptr) context.snapshot = context.catalog.ThreadSnapshot();
   const catalog::TableDef* table = context.snapshot->FindTable(ns, name);

@@ -529,18 +529,32 @@ class Parser {
     return expr;
   }
 
-  Expr* ParsePrimary() {
-    const Token& token = Cur();
+  // The literal a token is on its own (a number, a string, TRUE, FALSE, NULL), if any.
+  static std::optional<LiteralKind> LiteralKindOf(const Token& token) {
     switch (token.kind) {
       case TokenKind::kInteger:
-        Advance();
-        return MakeLiteral(token, LiteralKind::kInteger);
+        return LiteralKind::kInteger;
       case TokenKind::kDecimal:
-        Advance();
-        return MakeLiteral(token, LiteralKind::kDecimal);
+        return LiteralKind::kDecimal;
       case TokenKind::kString:
-        Advance();
-        return MakeLiteral(token, LiteralKind::kString);
+        return LiteralKind::kString;
+      case TokenKind::kIdentifier:
+        if (token.keyword == Keyword::kTrue || token.keyword == Keyword::kFalse)
+          return LiteralKind::kBoolean;
+        if (token.keyword == Keyword::kNull) return LiteralKind::kNull;
+        return std::nullopt;
+      default:
+        return std::nullopt;
+    }
+  }
+
+  Expr* ParsePrimary() {
+    const Token& token = Cur();
+    if (const std::optional<LiteralKind> kind = LiteralKindOf(token)) {
+      Advance();
+      return MakeLiteral(token, *kind);
+    }
+    switch (token.kind) {
       case TokenKind::kParameter:
         return ParseParameter();
       case TokenKind::kLParen: {
@@ -557,13 +571,6 @@ class Parser {
         return Fail("expression");
     }
     switch (token.keyword) {
-      case Keyword::kTrue:
-      case Keyword::kFalse:
-        Advance();
-        return MakeLiteral(token, LiteralKind::kBoolean);
-      case Keyword::kNull:
-        Advance();
-        return MakeLiteral(token, LiteralKind::kNull);
       case Keyword::kCast: {
         Advance();
         if (!Expect(TokenKind::kLParen, "'('")) return nullptr;
@@ -1051,25 +1058,7 @@ class Parser {
     const Token& token = Cur();
     const TokenKind next = Peek(1).kind;  // clamped: Cur() may be the final kEnd
     if (next == TokenKind::kComma || next == TokenKind::kRParen) {
-      std::optional<LiteralKind> kind;
-      switch (token.kind) {
-        case TokenKind::kInteger:
-          kind = LiteralKind::kInteger;
-          break;
-        case TokenKind::kDecimal:
-          kind = LiteralKind::kDecimal;
-          break;
-        case TokenKind::kString:
-          kind = LiteralKind::kString;
-          break;
-        case TokenKind::kIdentifier:
-          if (token.Is(Keyword::kTrue) || token.Is(Keyword::kFalse)) kind = LiteralKind::kBoolean;
-          if (token.Is(Keyword::kNull)) kind = LiteralKind::kNull;
-          break;
-        default:
-          break;
-      }
-      if (kind) {
+      if (const std::optional<LiteralKind> kind = LiteralKindOf(token)) {
         Advance();
         return MakeLiteral(token, *kind);
       }

@@ -13,8 +13,6 @@
 namespace kalamdb::trace {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789abcdef";
-
 uint64_t SeedFromOs() {
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof(seed), 0) != static_cast<ssize_t>(sizeof(seed))) {
@@ -24,8 +22,31 @@ uint64_t SeedFromOs() {
   return seed;
 }
 
+// The 16 lower-case hex digits of `v`, most significant first, without a table or a loop
+// (this runs for every traced response): each nibble is spread into its own byte, then turned
+// into '0'-'9' or 'a'-'f' for all bytes at once.
+void Hex64To(char* out, uint64_t v) {
+  static_assert(std::endian::native == std::endian::little, "the byte order below is LE's");
+  auto spread = [](uint64_t x) {  // 8 nibbles of x's low 32 bits -> 8 bytes, high nibble first
+    x = ((x & 0xFFFF0000ull) << 16) | (x & 0xFFFFull);
+    x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
+    x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
+    return __builtin_bswap64(x);  // memory order: most significant nibble at the lowest address
+  };
+  auto digits = [](uint64_t n) {  // nibble bytes -> ASCII
+    const uint64_t letters = ((n + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    return n + 0x3030303030303030ull + letters * ('a' - '0' - 10);
+  };
+  const uint64_t hi = digits(spread(v >> 32));
+  const uint64_t lo = digits(spread(v & 0xFFFFFFFFull));
+  std::memcpy(out, &hi, 8);
+  std::memcpy(out + 8, &lo, 8);
+}
+
 void AppendHex64(std::string& out, uint64_t v) {
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHexDigits[(v >> shift) & 0xF]);
+  const size_t at = out.size();
+  out.resize(at + 16);
+  Hex64To(out.data() + at, v);
 }
 
 // Lower-case hex only. Returns false on any other character.
@@ -196,31 +217,6 @@ std::optional<TraceParent> ParseTraceparent(std::string_view h) {
   return TraceParent{*trace_id, *span_id, (flags & 1) != 0};
 }
 
-namespace {
-
-// The 16 lower-case hex digits of `v`, most significant first, without a table or a loop
-// (this runs for every traced response): each nibble is spread into its own byte, then turned
-// into '0'-'9' or 'a'-'f' for all bytes at once.
-void Hex64To(char* out, uint64_t v) {
-  static_assert(std::endian::native == std::endian::little, "the byte order below is LE's");
-  auto spread = [](uint64_t x) {  // 8 nibbles of x's low 32 bits -> 8 bytes, high nibble first
-    x = ((x & 0xFFFF0000ull) << 16) | (x & 0xFFFFull);
-    x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
-    x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
-    return __builtin_bswap64(x);  // memory order: most significant nibble at the lowest address
-  };
-  auto digits = [](uint64_t n) {  // nibble bytes -> ASCII
-    const uint64_t letters = ((n + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
-    return n + 0x3030303030303030ull + letters * ('a' - '0' - 10);
-  };
-  const uint64_t hi = digits(spread(v >> 32));
-  const uint64_t lo = digits(spread(v & 0xFFFFFFFFull));
-  std::memcpy(out, &hi, 8);
-  std::memcpy(out + 8, &lo, 8);
-}
-
-}  // namespace
-
 void FormatTraceparentTo(char* out, const TraceId& trace_id, const SpanId& span_id, bool sampled) {
   out[0] = '0';
   out[1] = '0';
@@ -351,11 +347,7 @@ void Trace::StoreString(AttrRecord& a, std::string_view s) {
   a.str.offset = static_cast<uint32_t>(arena_.Append(s.data(), s.size()));
 }
 
-void Trace::CopyFrom(const Trace& other) {
-  if (this == &other) return;
-  max_spans_ = other.max_spans_;
-  max_attrs_ = other.max_attrs_;
-  snapshot_ = other.snapshot_;
+void Trace::CopyHeaderFrom(const Trace& other) {
   anchor_ticks_ = other.anchor_ticks_;
   anchor_ns_ = other.anchor_ns_;
   begin_ns_ = other.begin_ns_;
@@ -365,6 +357,14 @@ void Trace::CopyFrom(const Trace& other) {
   sampled_ = other.sampled_;
   current_ = other.current_;
   dropped_spans_ = other.dropped_spans_;
+}
+
+void Trace::CopyFrom(const Trace& other) {
+  if (this == &other) return;
+  max_spans_ = other.max_spans_;
+  max_attrs_ = other.max_attrs_;
+  snapshot_ = other.snapshot_;
+  CopyHeaderFrom(other);
   spans_.AssignFrom(other.spans_);
   attrs_.AssignFrom(other.attrs_);
   arena_.AssignFrom(other.arena_);
@@ -395,24 +395,19 @@ void Trace::AssignSpanIds() {
 std::shared_ptr<const Trace> Trace::Snapshot() {
   AssignSpanIds();
   auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
-  out->anchor_ticks_ = anchor_ticks_;
-  out->anchor_ns_ = anchor_ns_;
-  out->begin_ns_ = begin_ns_;
-  out->ns_per_tick_ = ns_per_tick_;
-  out->trace_id_ = trace_id_;
-  out->remote_parent_ = remote_parent_;
-  out->sampled_ = sampled_;
-  out->dropped_spans_ = dropped_spans_;
+  out->CopyHeaderFrom(*this);
   out->spans_ = spans_;
   out->events_ = events_;
   out->fields_ = fields_;
   out->arena_ = arena_;
   const size_t n = spans_.size();
-  for (SpanRecord& s : out->spans_) {
-    s.first_attr = 0;
-    s.attr_count = 0;
+  if (attrs_.empty()) {  // otherwise the grouping below sets both for every span
+    for (SpanRecord& s : out->spans_) {
+      s.first_attr = 0;
+      s.attr_count = 0;
+    }
+    return out;
   }
-  if (attrs_.empty()) return out;
 
   // Group by span, keeping each span's order (a counting sort), then fold repeated keys.
   thread_local std::vector<uint32_t> start;
@@ -506,10 +501,7 @@ void Span::Next(const char* name) {
   if (trace_ == nullptr) return;
   const int64_t now = trace_->Now();
   const SpanKind kind = trace_->spans()[index_].kind;
-  if (!ended_) {
-    trace_->EndSpan(index_, now);
-    trace_->set_current(trace_->spans()[index_].parent);
-  }
+  if (!ended_) EndAt(now);
   const int32_t index = trace_->AddSpan(name, kind, trace_->current(), now);
   if (index == kNoSpan) {
     trace_ = nullptr;  // past the span cap: nothing more to record

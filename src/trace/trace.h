@@ -373,10 +373,7 @@ class Trace {
   // When Begin() ran, in Unix nanoseconds on this trace's clock.
   int64_t begin_ns() const { return begin_ns_; }
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
-  int64_t Now() const {
-    return anchor_ns_ +
-           static_cast<int64_t>(static_cast<double>(ReadTicks() - anchor_ticks_) * ns_per_tick_);
-  }
+  int64_t Now() const { return TicksToUnixNs(ReadTicks()); }
 
   const TraceId& trace_id() const { return trace_id_; }
   const SpanId& remote_parent() const { return remote_parent_; }
@@ -467,7 +464,13 @@ class Trace {
       StoreString(slot, value.string_value());
     }
   }
+  int64_t TicksToUnixNs(uint64_t ticks) const {
+    return anchor_ns_ +
+           static_cast<int64_t>(static_cast<double>(ticks - anchor_ticks_) * ns_per_tick_);
+  }
   void StoreString(AttrRecord& slot, std::string_view s);
+  // The ids, clock anchor and counters: what CopyFrom and Snapshot both take over.
+  void CopyHeaderFrom(const Trace& other);
   // The slow paths of AddSpan and SetAttribute: grow (up to the caps) and return the next slot,
   // or count the drop and return null.
   SpanRecord* GrowSpans();
@@ -501,13 +504,6 @@ inline constinit thread_local Trace* tls_trace = nullptr;
 
 // The trace installed on this thread, or nullptr.
 inline Trace* CurrentTrace() { return internal::tls_trace; }
-
-// Sets (or replaces) an attribute of the calling thread's current span; no-op without one.
-inline void SetCurrentAttribute(const char* key, const Value& value) {
-  Trace* t = internal::tls_trace;
-  if (t != nullptr && t->current() != kNoSpan) [[unlikely]]
-    t->SetAttribute(t->current(), key, value);
-}
 
 // Installs `trace` as the calling thread's current trace for this object's lifetime, if the
 // trace is sampled; otherwise installs none (so Spans record nothing). Restores the previous
@@ -580,9 +576,6 @@ class Span {
   // The same at a given instant, for a span whose end is a time already read (its last
   // child's end, say): one clock read fewer. Not before the span's start.
   void EndAt(int64_t end_ns);
-  // When the span started (Unix ns; 0 when not recording): a child opened right away may start
-  // at the same instant instead of reading the clock again.
-  int64_t start_ns() const { return trace_ != nullptr ? trace_->spans()[index_].start_ns : 0; }
   // Ends this span and opens its next sibling `name` (a string literal) at the same instant:
   // sequential phases measured edge to edge, with one clock read per boundary and no gap
   // between them for the parent's self time. The object then stands for the new span.

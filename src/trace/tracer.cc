@@ -17,25 +17,19 @@ TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
 
 void TraceStore::Add(const Trace& trace) {
   if (capacity_ == 0) return;
-  {
-    std::lock_guard lock(mu_);
-    if (ring_.size() == capacity_) {
-      std::unique_ptr<Trace>& slot = ring_[added_ % capacity_];
-      if (slot->CanHoldCopyOf(trace)) {
-        slot->CopyFrom(trace);
-      } else {
-        slot = std::make_unique<Trace>(trace);  // rare: a slot much larger than needed
-      }
-      ++added_;
-      return;
-    }
+  // The copy is made outside the mutex, into the storage of the trace this thread evicted last
+  // (no allocation in steady state); under the mutex the ring only swaps pointers.
+  thread_local std::unique_ptr<Trace> spare;
+  if (spare != nullptr && spare->CanHoldCopyOf(trace)) {
+    spare->CopyFrom(trace);
+  } else {
+    spare = std::make_unique<Trace>(trace);  // filling, or a slot much larger than needed
   }
-  auto copy = std::make_unique<Trace>(trace);  // filling: allocated outside the lock
   std::lock_guard lock(mu_);
   if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(copy));
+    ring_.push_back(std::move(spare));
   } else {
-    ring_[added_ % capacity_]->CopyFrom(*copy);
+    std::swap(ring_[added_ % capacity_], spare);
   }
   ++added_;
 }
@@ -146,10 +140,6 @@ Tracer::Tracer(TracerOptions options)
 
 Tracer::~Tracer() { Stop(); }
 
-void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer) {
-  consumers_.push_back({std::move(consumer), nullptr, nullptr});
-}
-
 void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer,
                          std::function<bool()> ready, std::function<void()> refused) {
   consumers_.push_back({std::move(consumer), std::move(ready), std::move(refused)});
@@ -159,10 +149,13 @@ bool Tracer::ConsumersReady() const {
   for (const Consumer& c : consumers_) {
     if (c.ready == nullptr || c.ready()) return true;
   }
+  return false;
+}
+
+void Tracer::ReportRefused() const {
   for (const Consumer& c : consumers_) {
     if (c.refused != nullptr) c.refused();
   }
-  return false;
 }
 
 void Tracer::Start() {
@@ -185,8 +178,8 @@ void Tracer::Stop() {
 namespace {
 
 // One recycled trace per thread, taken and given back without the pool's mutex: in steady
-// state a request thread's Finish leaves the trace the store evicted here, and its next Begin
-// takes it. (Traces belong to no Tracer: any one may use it.)
+// state a request thread's Finish gives its own trace back here (the store keeps a copy) and
+// its next Begin takes it again, warm. (Traces belong to no Tracer: any one may use it.)
 thread_local std::unique_ptr<Trace> tls_spare;
 // The same for the copies queued for the exporters (refilled by TraceSink::TrySubmit).
 thread_local std::unique_ptr<Trace> tls_export_spare;
@@ -212,7 +205,7 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace == nullptr) return;
   if (trace->sampled() && running_.load(std::memory_order_acquire)) {
     finished_.fetch_add(1, std::memory_order_relaxed);
-    if (!consumers_.empty() && ConsumersReady()) {
+    if (!consumers_.empty() && OfferToConsumers()) {
       // The exporters' copy goes to the collector, which makes their snapshot off this thread;
       // ids first, so that it and the store's copy show the same ones.
       trace->AssignSpanIds();
@@ -251,7 +244,7 @@ void Tracer::Flush() {
 
 void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
   for (auto& copy : batch) {
-    if (ConsumersReady()) {  // the queue may have filled since Finish
+    if (OfferToConsumers()) {  // the queue may have filled since Finish
       const TraceSnapshot snapshot = copy->Snapshot();
       for (const Consumer& c : consumers_) c.consume(snapshot);
     }

@@ -31,9 +31,10 @@
 
 namespace kalamdb::trace {
 
-// The last N finished traces, newest last, kept as they were recorded: storing one is a copy
-// into the storage of the trace it evicts (Trace::CopyFrom: no allocation once the store is
-// full, unless the slot's storage must grow or shrink), and the work of turning a recording
+// The last N finished traces, newest last, kept as they were recorded: storing one is a copy,
+// made outside the mutex into the storage of the trace the calling thread evicted last
+// (Trace::CopyFrom: no allocation once the store is full, unless that storage must grow or
+// shrink), swapped into the ring under it; the work of turning a recording
 // into its readable form is left to the rare reader: queries copy what they return under the
 // mutex, a bounded number of traces at a time (Walk), and make the snapshots
 // (Trace::Snapshot()) outside it.
@@ -42,8 +43,8 @@ class TraceStore {
   explicit TraceStore(size_t capacity);
 
   // Keeps a copy of `trace` (a finished recording) as the newest, evicting the oldest when full.
-  // Waits only for the store's mutex, which queries take for at most kWalkChunk traces at a
-  // time.
+  // Holds the store's mutex for a pointer swap; waits only for queries, which take it for at
+  // most kWalkChunk traces at a time.
   void Add(const Trace& trace);
 
   struct Query {
@@ -117,12 +118,11 @@ class Tracer {
 
   // Consumers see every collected snapshot on the collector thread, in order. Register before
   // Start(). A consumer must not block (the OTLP exporter only enqueues).
-  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer);
-  // The same for a consumer that can say it would drop a trace anyway (a full export queue):
-  // while ready() is false for every consumer, Finish copies nothing for them and the collector
-  // makes no snapshot; each such trace is reported to that consumer's refused().
-  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer, std::function<bool()> ready,
-                   std::function<void()> refused);
+  // A consumer that can say it would drop a trace anyway (a full export queue) passes ready()
+  // and refused(): while ready() is false for every consumer, Finish copies nothing for them
+  // and the collector makes no snapshot; each such trace is reported to refused().
+  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer,
+                   std::function<bool()> ready = nullptr, std::function<void()> refused = nullptr);
   // Starts the collector thread.
   void Start();
   // Collects what is queued, then stops the collector thread. Idempotent.
@@ -156,8 +156,16 @@ class Tracer {
     std::function<bool()> ready;    // null: always
     std::function<void()> refused;  // null: nothing to report
   };
-  // True when some consumer would take a trace now; otherwise reports it refused to each.
+  // True when some consumer would take a trace now.
   bool ConsumersReady() const;
+  // Reports a trace none of them would take to each consumer's refused().
+  void ReportRefused() const;
+  // ConsumersReady(), reporting the trace refused when not.
+  bool OfferToConsumers() const {
+    if (ConsumersReady()) return true;
+    ReportRefused();
+    return false;
+  }
   std::vector<Consumer> consumers_;
 
   std::mutex pool_mu_;
