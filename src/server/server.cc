@@ -280,7 +280,7 @@ int Main(int argc, char** argv) {
     // While the exporter's queue is full (a slow or unreachable collector), traces are not
     // even copied for it: counted as dropped, and the request path pays nothing for them.
     trace::OtlpExporter* e = exporter.get();
-    tracer->AddConsumer([e](const trace::TraceSnapshot& t) { e->Enqueue(t); },
+    tracer->AddConsumer([e](const trace::Trace& t) { e->Enqueue(t); },
                         [e] { return e->Accepting(); }, [e] { e->CountRefused(); });
     log::Info("exporting traces over OTLP/" + otlp.protocol + " to " + otlp.endpoint);
   }

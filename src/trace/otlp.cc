@@ -1,6 +1,7 @@
 #include "trace/otlp.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <charconv>
@@ -41,12 +42,83 @@ inline char* PutVarint(char* p, uint64_t v) {
   return p;
 }
 
+// A growable byte buffer that, unlike std::string's resize, does not zero the room it adds:
+// encoded spans are written into it once, through a cursor.
+class ByteBuffer {
+ public:
+  char* data() { return data_.get(); }
+  const char* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  std::string_view view() const { return {data_.get(), size_}; }
+  void clear() { size_ = 0; }
+  // Frees the storage.
+  void Release() {
+    data_.reset();
+    size_ = capacity_ = 0;
+  }
+  // Room for `n` bytes past `used` (<= capacity()); the contents up to `used` are kept.
+  char* Room(size_t used, size_t n) {
+    if (capacity_ - used < n) [[unlikely]]
+      Grow(used, n);
+    return data_.get() + used;
+  }
+  // REQUIRES: n <= capacity().
+  void set_size(size_t n) { size_ = n; }
+  void Append(std::string_view bytes) {
+    char* p = Room(size_, bytes.size());
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    size_ += bytes.size();
+  }
+
+ private:
+  void Grow(size_t used, size_t n) {
+    const size_t capacity = std::max({capacity_ * 2, used + n, size_t{4096}});
+    std::unique_ptr<char[]> data(new char[capacity]);
+    if (used > 0) std::memcpy(data.get(), data_.get(), used);
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+static_assert(std::endian::native == std::endian::little, "PutLittleEndian64 stores as is");
+inline void PutLittleEndian64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two overlapping word copies.
+template <typename Word>
+inline void CopyTwoWords(char* dst, const char* src, size_t n) {
+  Word head;
+  Word tail;
+  std::memcpy(&head, src, sizeof(Word));
+  std::memcpy(&tail, src + n - sizeof(Word), sizeof(Word));
+  std::memcpy(dst, &head, sizeof(Word));
+  std::memcpy(dst + n - sizeof(Word), &tail, sizeof(Word));
+}
+
+// memcpy for the short names, keys and values spans are made of, without a library call for
+// each.
+inline void CopyBytes(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    CopyTwoWords<uint64_t>(dst, src, n);
+  } else if (n >= 4 && n < 8) {
+    CopyTwoWords<uint32_t>(dst, src, n);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
 class PbWriter {
  public:
-  // Appends to *out. Bytes are written through a cursor into space the string already holds
-  // (grown in large steps), not by one append per field; Done() trims the string to what was
-  // written and must be called last.
-  explicit PbWriter(std::string* out) : out_(out), len_(out->size()) {}
+  // Appends to *out. Bytes are written through a cursor into space the buffer already holds
+  // (grown in large steps, not zeroed), not by one append per field; Done() sets the buffer's
+  // size to what was written and must be called last.
+  explicit PbWriter(ByteBuffer* out) : out_(out), len_(out->size()) {}
 
   void Varint(uint64_t v) { len_ = PutVarint(Ensure(10), v) - out_->data(); }
   void Tag(uint32_t field, WireType type) { Varint((field << 3) | type); }
@@ -56,8 +128,8 @@ class PbWriter {
   }
   void Fixed64Field(uint32_t field, uint64_t v) {
     char* p = PutVarint(Ensure(18), (field << 3) | kFixed64);
-    for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(v >> (8 * i));  // little-endian
-    len_ = p - out_->data();
+    PutLittleEndian64(p, v);
+    len_ = p + 8 - out_->data();
   }
   // Tag and length of a length-delimited field whose payload follows.
   void LengthPrefix(uint32_t field, size_t length) {
@@ -67,7 +139,7 @@ class PbWriter {
   void BytesField(uint32_t field, std::string_view bytes) {
     char* p = PutVarint(Ensure(20 + bytes.size()), (field << 3) | kLengthDelimited);
     p = PutVarint(p, bytes.size());
-    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    CopyBytes(p, bytes.data(), bytes.size());
     len_ = p + bytes.size() - out_->data();
   }
   // Big-endian id bytes (trace ids and span ids are written most significant byte first).
@@ -75,10 +147,11 @@ class PbWriter {
     char* p = PutVarint(Ensure(32), (field << 3) | kLengthDelimited);
     *p++ = static_cast<char>(sixteen ? 16 : 8);
     if (sixteen) {
-      for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(hi >> (8 * i));
+      PutLittleEndian64(p, __builtin_bswap64(hi));
+      p += 8;
     }
-    for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(lo >> (8 * i));
-    len_ = p - out_->data();
+    PutLittleEndian64(p, __builtin_bswap64(lo));
+    len_ = p + 8 - out_->data();
   }
 
   // A nested message of unknown size: the length is written by End(). `reserve` bytes are set
@@ -94,36 +167,43 @@ class PbWriter {
     len_ += reserve;
     return m;
   }
-  void End(const Mark& m) {
+  // Returns the number of bytes the length took (a good `reserve` for a similar message).
+  size_t End(const Mark& m) {
     const size_t length = len_ - m.pos - m.reserve;
     const size_t need = VarintSize(length);
-    if (need != m.reserve) {
+    if (need != m.reserve) [[unlikely]] {
       if (need > m.reserve) Ensure(need - m.reserve);
       char* data = out_->data();
       std::memmove(data + m.pos + need, data + m.pos + m.reserve, length);
       len_ = len_ + need - m.reserve;
     }
     PutVarint(out_->data() + m.pos, length);
+    return need;
   }
 
+  // Bytes already encoded (a whole field or fields).
+  void Raw(std::string_view bytes) {
+    char* p = Ensure(bytes.size());
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    len_ += bytes.size();
+  }
   // Room for `n` more bytes up front (a size hint).
   void Reserve(size_t n) { Ensure(n); }
   // For writers that assemble several fields at once: Cursor(n) gives room for n bytes at the
   // cursor, Advance(p) moves the cursor to p (at most n bytes further).
   char* Cursor(size_t n) { return Ensure(n); }
   void Advance(char* p) { len_ = static_cast<size_t>(p - out_->data()); }
-  // Trims the string to the bytes written.
-  void Done() { out_->resize(len_); }
+  // Bytes in the buffer so far (those written through this writer included).
+  size_t size() const { return len_; }
+  // Sets the buffer's size to the bytes written.
+  void Done() { out_->set_size(len_); }
 
  private:
   // Room for `n` bytes at the cursor; returns the cursor.
-  char* Ensure(size_t n) {
-    if (out_->size() - len_ < n) out_->resize(std::max(out_->size() * 2, len_ + n + 4096));
-    return out_->data() + len_;
-  }
+  char* Ensure(size_t n) { return out_->Room(len_, n); }
 
-  std::string* out_;
-  size_t len_;  // bytes written; out_->size() may be larger (space not yet used)
+  ByteBuffer* out_;
+  size_t len_;  // bytes written (the buffer's size is set by Done)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -165,8 +245,6 @@ constexpr uint32_t kAnyDouble = 4;
 constexpr uint64_t kStatusCodeOk = 1;
 constexpr uint64_t kStatusCodeError = 2;
 
-std::string_view Cstr(const char* s) { return s != nullptr ? std::string_view(s) : ""; }
-
 // KeyValue sizes are computed up front (they are small and flat), so no length is patched.
 size_t LengthDelimitedSize(uint32_t field, size_t length) {
   return TagSize(field) + VarintSize(length) + length;
@@ -186,13 +264,13 @@ void StringKeyValue(PbWriter& w, uint32_t field, std::string_view key, std::stri
 inline char* PutBytesField(char* p, uint32_t field, std::string_view bytes) {
   p = PutVarint(p, (field << 3) | kLengthDelimited);
   p = PutVarint(p, bytes.size());
-  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  CopyBytes(p, bytes.data(), bytes.size());
   return p + bytes.size();
 }
 
 // One KeyValue (key, AnyValue) written in one go: its size is known up front.
-void AttrKeyValue(PbWriter& w, uint32_t field, const Trace& trace, const AttrRecord& a) {
-  const std::string_view key = Cstr(a.key);
+void AttrKeyValue(PbWriter& w, uint32_t field, const Trace& trace, const AttrRecord& a,
+                  std::string_view key) {
   std::string_view str;
   size_t any = 0;
   switch (a.type) {
@@ -232,51 +310,112 @@ void AttrKeyValue(PbWriter& w, uint32_t field, const Trace& trace, const AttrRec
       break;
     case ValueType::kDouble: {
       p = PutVarint(p, (f::kAnyDouble << 3) | kFixed64);
-      const uint64_t bits = std::bit_cast<uint64_t>(a.double_value);
-      for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(bits >> (8 * i));
+      PutLittleEndian64(p, std::bit_cast<uint64_t>(a.double_value));
+      p += 8;
       break;
     }
   }
   w.Advance(p);
 }
 
-// Writes one ExportTraceServiceRequest incrementally: the constructor opens the resource and
-// scope, AddSpans appends spans, Finish closes the nested messages.
-class RequestEncoder {
+// What the encoder remembers of the string literals it meets (span names and attribute keys:
+// their address identifies them, trace.h): the length, so strlen runs once per literal, not
+// once per use; and, for span names, how many bytes the span's length took last time, so the
+// length is written in place instead of shifting the span's bytes (spans of one name are much
+// alike). A small direct-mapped table: a collision only costs a strlen.
+class LiteralCache {
  public:
-  RequestEncoder(const OtlpResource& resource, std::string* out) : w_(out) {
-    resource_spans_ = w_.Begin(f::kRequestResourceSpans, 3);
-    PbWriter::Mark r = w_.Begin(f::kResourceSpansResource, 1);
-    StringKeyValue(w_, f::kResourceAttributes, "service.name", resource.service_name);
-    if (!resource.service_version.empty()) {
-      StringKeyValue(w_, f::kResourceAttributes, "service.version", resource.service_version);
+  struct Entry {
+    const char* literal = nullptr;
+    std::string_view text;
+    size_t length_bytes = 1;  // for span names: VarintSize of the last span's length
+  };
+  Entry& Of(const char* literal) {
+    if (literal == nullptr) [[unlikely]] {
+      none_ = Entry{};
+      return none_;
     }
-    if (!resource.host_name.empty()) {
-      StringKeyValue(w_, f::kResourceAttributes, "host.name", resource.host_name);
-    }
-    w_.End(r);
-    scope_spans_ = w_.Begin(f::kResourceSpansScopeSpans, 3);
-    PbWriter::Mark s = w_.Begin(f::kScopeSpansScope, 1);
-    if (!resource.scope_name.empty()) w_.BytesField(f::kScopeName, resource.scope_name);
-    if (!resource.scope_version.empty()) w_.BytesField(f::kScopeVersion, resource.scope_version);
-    w_.End(s);
+    const uint64_t h =
+        static_cast<uint64_t>(reinterpret_cast<uintptr_t>(literal)) * 0x9E3779B97F4A7C15ull;
+    Entry& e = table_[h >> (64 - kBits)];
+    if (e.literal != literal) e = Entry{literal, std::string_view(literal), 1};
+    return e;
   }
 
-  // Appends spans [begin, end) of `trace` (clamped to its span count).
-  void AddSpans(const Trace& trace, size_t begin, size_t end) {
+ private:
+  static constexpr int kBits = 8;
+  std::array<Entry, size_t{1} << kBits> table_{};
+  Entry none_;
+};
+
+// The bytes around a request's spans, made once per resource: an ExportTraceServiceRequest
+// with one ResourceSpans holding one ScopeSpans is its head (the resource and scope fields and
+// the lengths of the two enclosing messages) followed by the spans' fields, so spans encoded on
+// their own (SpanEncoder) concatenate into a request with nothing to patch.
+class RequestFrame {
+ public:
+  explicit RequestFrame(const OtlpResource& resource) {
+    PbWriter r(&resource_);
+    PbWriter::Mark m = r.Begin(f::kResourceSpansResource, 1);
+    StringKeyValue(r, f::kResourceAttributes, "service.name", resource.service_name);
+    if (!resource.service_version.empty()) {
+      StringKeyValue(r, f::kResourceAttributes, "service.version", resource.service_version);
+    }
+    if (!resource.host_name.empty()) {
+      StringKeyValue(r, f::kResourceAttributes, "host.name", resource.host_name);
+    }
+    r.End(m);
+    r.Done();
+    PbWriter w(&scope_);
+    m = w.Begin(f::kScopeSpansScope, 1);
+    if (!resource.scope_name.empty()) w.BytesField(f::kScopeName, resource.scope_name);
+    if (!resource.scope_version.empty()) w.BytesField(f::kScopeVersion, resource.scope_version);
+    w.End(m);
+    w.Done();
+  }
+
+  // Appends the head of a request whose spans' fields, `spans_bytes` bytes in all, follow.
+  void AppendHead(size_t spans_bytes, ByteBuffer* out) const {
+    const size_t scope_spans = scope_.size() + spans_bytes;
+    const size_t resource_spans =
+        resource_.size() + LengthDelimitedSize(f::kResourceSpansScopeSpans, scope_spans);
+    PbWriter w(out);
+    w.LengthPrefix(f::kRequestResourceSpans, resource_spans);
+    w.Raw(resource_.view());
+    w.LengthPrefix(f::kResourceSpansScopeSpans, scope_spans);
+    w.Raw(scope_.view());
+    w.Done();
+  }
+
+ private:
+  ByteBuffer resource_;  // ResourceSpans.resource, tag included
+  ByteBuffer scope_;     // ScopeSpans.scope, tag included
+};
+
+// Encodes spans as ScopeSpans.spans fields, straight from a finished recording (or a snapshot):
+// its attributes are read through an AttributeLayout, so no snapshot is made. Keeps its scratch
+// between calls (no allocation in steady state). One per thread.
+class SpanEncoder {
+ public:
+  // Appends spans [begin, end) of `trace` (clamped to its span count) to *out; when `span_ends`
+  // is given, the end offset in *out of each span is appended to it. Span ids must have been
+  // drawn (Trace::AssignSpanIds; a snapshot has them): a span without one is sent with an
+  // invalid (empty) id.
+  void Append(const Trace& trace, size_t begin, size_t end, ByteBuffer* out,
+              std::vector<uint32_t>* span_ends) {
     const std::span<const SpanRecord> spans = trace.spans();
     end = std::min(end, spans.size());
     if (begin >= end) return;
+    layout_.Build(trace);
     GroupEvents(trace);
+    PbWriter w(out);
     // A rough size hint: keeps reallocation rare for typical spans.
-    w_.Reserve((end - begin) * 160);
-    for (size_t i = begin; i < end; ++i) WriteSpan(trace, i);
-  }
-
-  void Finish() {
-    w_.End(scope_spans_);
-    w_.End(resource_spans_);
-    w_.Done();
+    w.Reserve((end - begin) * 160);
+    for (size_t i = begin; i < end; ++i) {
+      WriteSpan(w, trace, i);
+      if (span_ends != nullptr) span_ends->push_back(static_cast<uint32_t>(w.size()));
+    }
+    w.Done();
   }
 
  private:
@@ -285,9 +424,9 @@ class RequestEncoder {
   void GroupEvents(const Trace& trace) {
     const std::vector<EventRecord>& events = trace.events();
     const size_t n = trace.spans().size();
-    event_start_.assign(n + 1, 0);
     event_order_.clear();
     if (events.empty()) return;
+    event_start_.assign(n + 1, 0);
     for (const EventRecord& e : events) {
       if (e.span >= 0 && static_cast<size_t>(e.span) < n) ++event_start_[e.span + 1];
     }
@@ -300,11 +439,12 @@ class RequestEncoder {
     }
   }
 
-  void WriteSpan(const Trace& trace, size_t index) {
+  void WriteSpan(PbWriter& w, const Trace& trace, size_t index) {
     const SpanRecord& s = trace.spans()[index];
-    PbWriter::Mark m = w_.Begin(f::kScopeSpansSpans, 1);
-    w_.IdField(f::kSpanTraceId, trace.trace_id().hi, trace.trace_id().lo, true);
-    w_.IdField(f::kSpanSpanId, 0, s.id.value, false);
+    const LiteralCache::Entry name = literals_.Of(s.name);
+    PbWriter::Mark m = w.Begin(f::kScopeSpansSpans, name.length_bytes);
+    w.IdField(f::kSpanTraceId, trace.trace_id().hi, trace.trace_id().lo, true);
+    w.IdField(f::kSpanSpanId, 0, s.id.value, false);
     SpanId parent;
     if (s.parent != kNoSpan && s.parent >= 0 &&
         static_cast<size_t>(s.parent) < trace.spans().size()) {
@@ -312,55 +452,58 @@ class RequestEncoder {
     } else if (s.parent == kNoSpan) {
       parent = trace.remote_parent();
     }
-    if (parent.valid()) w_.IdField(f::kSpanParentSpanId, 0, parent.value, false);
-    w_.BytesField(f::kSpanName, Cstr(s.name));
+    if (parent.valid()) w.IdField(f::kSpanParentSpanId, 0, parent.value, false);
+    w.BytesField(f::kSpanName, name.text);
     if (s.kind != SpanKind::kUnspecified) {
-      w_.VarintField(f::kSpanKind, static_cast<uint64_t>(s.kind));
+      w.VarintField(f::kSpanKind, static_cast<uint64_t>(s.kind));
     }
     const int64_t end_ns = s.end_ns != 0 ? s.end_ns : s.start_ns;
-    w_.Fixed64Field(f::kSpanStart, static_cast<uint64_t>(s.start_ns));
-    w_.Fixed64Field(f::kSpanEnd, static_cast<uint64_t>(end_ns));
-    for (const AttrRecord& a : trace.AttributesOf(s))
-      AttrKeyValue(w_, f::kSpanAttributes, trace, a);
+    w.Fixed64Field(f::kSpanStart, static_cast<uint64_t>(s.start_ns));
+    w.Fixed64Field(f::kSpanEnd, static_cast<uint64_t>(end_ns));
+    layout_.ForEach(trace, index, [&](const AttrRecord& a) {
+      AttrKeyValue(w, f::kSpanAttributes, trace, a, literals_.Of(a.key).text);
+    });
     if (s.status == SpanStatus::kError) {
-      StringKeyValue(w_, f::kSpanAttributes, "error.code", ErrorCodeName(s.error_code));
+      StringKeyValue(w, f::kSpanAttributes, "error.code", ErrorCodeName(s.error_code));
       if (s.error_size > 0) {
-        StringKeyValue(w_, f::kSpanAttributes, "error.message", trace.ErrorMessageOf(s));
+        StringKeyValue(w, f::kSpanAttributes, "error.message", trace.ErrorMessageOf(s));
       }
     }
-    if (s.dropped_attrs > 0) w_.VarintField(f::kSpanDroppedAttributes, s.dropped_attrs);
+    if (const uint8_t dropped = layout_.dropped(trace, index); dropped > 0) {
+      w.VarintField(f::kSpanDroppedAttributes, dropped);
+    }
     if (!event_order_.empty()) {
       const std::vector<EventRecord>& events = trace.events();
       for (uint32_t k = event_start_[index]; k < event_start_[index + 1]; ++k) {
         const EventRecord& e = events[event_order_[k]];
-        PbWriter::Mark em = w_.Begin(f::kSpanEvents, 1);
-        w_.Fixed64Field(f::kEventTime, static_cast<uint64_t>(e.time_ns));
-        w_.BytesField(f::kEventName, Cstr(e.name));
+        PbWriter::Mark em = w.Begin(f::kSpanEvents, 1);
+        w.Fixed64Field(f::kEventTime, static_cast<uint64_t>(e.time_ns));
+        w.BytesField(f::kEventName, literals_.Of(e.name).text);
         const std::vector<AttrRecord>& fields = trace.fields();
         for (uint32_t j = 0; j < e.field_count; ++j) {
           const size_t fi = static_cast<size_t>(e.first_field) + j;
           if (fi >= fields.size()) break;
-          AttrKeyValue(w_, f::kEventAttributes, trace, fields[fi]);
+          const AttrRecord& field = fields[fi];
+          AttrKeyValue(w, f::kEventAttributes, trace, field, literals_.Of(field.key).text);
         }
-        w_.End(em);
+        w.End(em);
       }
     }
     if (s.status != SpanStatus::kUnset) {
-      PbWriter::Mark sm = w_.Begin(f::kSpanStatus, 1);
+      PbWriter::Mark sm = w.Begin(f::kSpanStatus, 1);
       if (s.status == SpanStatus::kError) {
-        if (s.error_size > 0) w_.BytesField(f::kStatusMessage, trace.ErrorMessageOf(s));
-        w_.VarintField(f::kStatusCode, kStatusCodeError);
+        if (s.error_size > 0) w.BytesField(f::kStatusMessage, trace.ErrorMessageOf(s));
+        w.VarintField(f::kStatusCode, kStatusCodeError);
       } else {
-        w_.VarintField(f::kStatusCode, kStatusCodeOk);
+        w.VarintField(f::kStatusCode, kStatusCodeOk);
       }
-      w_.End(sm);
+      w.End(sm);
     }
-    w_.End(m);
+    literals_.Of(s.name).length_bytes = w.End(m);
   }
 
-  PbWriter w_;
-  PbWriter::Mark resource_spans_{};
-  PbWriter::Mark scope_spans_{};
+  AttributeLayout layout_;
+  LiteralCache literals_;
   std::vector<uint32_t> event_start_;  // per span: first position in event_order_; n + 1 items
   std::vector<uint32_t> event_order_;  // event indexes grouped by span
   std::vector<uint32_t> cursor_;
@@ -370,11 +513,14 @@ class RequestEncoder {
 
 void EncodeOtlpRequest(std::span<const Trace* const> traces, const OtlpResource& resource,
                        std::string* out) {
-  RequestEncoder enc(resource, out);
+  SpanEncoder encoder;
+  ByteBuffer spans;
   for (const Trace* t : traces) {
-    if (t != nullptr) enc.AddSpans(*t, 0, t->spans().size());
+    if (t != nullptr) encoder.Append(*t, 0, t->spans().size(), &spans, nullptr);
   }
-  enc.Finish();
+  ByteBuffer head;
+  RequestFrame(resource).AppendHead(spans.size(), &head);
+  out->append(head.view()).append(spans.view());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,15 +627,34 @@ Result<std::unique_ptr<OtlpTransport>> MakeOtlpTransport(std::string_view protoc
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// A queued trace, already encoded: its spans as ScopeSpans.spans fields (SpanEncoder), ready to
+// be concatenated into a request. Queue slots keep their storage for the next trace.
+struct EncodedTrace {
+  ByteBuffer bytes;
+  std::vector<uint32_t> span_ends;  // end offset in `bytes` of each span
+  size_t spans() const { return span_ends.size(); }
+  // Lets go of storage a very large trace left behind.
+  void Trim() {
+    if (bytes.capacity() > kKeepBytes) bytes.Release();
+    if (span_ends.capacity() > kKeepBytes / 64) std::vector<uint32_t>().swap(span_ends);
+  }
+  static constexpr size_t kKeepBytes = 64 * 1024;
+};
+
+}  // namespace
+
 struct OtlpExporter::State {
   std::unique_ptr<OtlpTransport> transport;
-  OtlpResource resource;
+  RequestFrame frame{OtlpResource{}};
   ExporterOptions options;
 
   mutable std::mutex mu;
   std::condition_variable cv;
-  // Ring buffer of queued traces; all guarded by mu.
-  std::vector<std::shared_ptr<const Trace>> ring;
+  // Ring buffer of queued traces; all guarded by mu. Slots are swapped, never freed: each
+  // keeps the storage of the trace it held last.
+  std::vector<EncodedTrace> ring;
   size_t head = 0;
   size_t count = 0;
   size_t pending_spans = 0;
@@ -515,18 +680,21 @@ struct OtlpExporter::State {
   bool joined = false;     // guarded by shutdown_mu
   std::thread thread;
 
-  // Exporter-thread scratch.
-  std::vector<std::shared_ptr<const Trace>> batch;
-  std::string body;
+  // Exporter-thread scratch: the traces taken off the queue (batch[0, batch_size)) and the
+  // request body.
+  std::vector<EncodedTrace> batch;
+  size_t batch_size = 0;
+  ByteBuffer body;
 
   void Run();
-  // Pops whole traces off the front, up to max_batch_spans spans (at least one trace). REQUIRES:
-  // mu held, count > 0.
+  // Takes whole traces off the front, up to max_batch_spans spans (at least one trace).
+  // REQUIRES: mu held, count > 0.
   void TakeBatch();
   void ExportBatch();
-  // Sends spans [begin, end) of batch[0] when `split`, else every trace of the batch.
-  void SendRequest(size_t span_count, const Trace* split, size_t begin, size_t end);
-  void DropQueued(std::unique_lock<std::mutex>& lk);
+  // Sends the body, which holds `span_count` spans, with the retry rules.
+  void SendBody(size_t span_count);
+  // Drops every queued trace, counting their spans. REQUIRES: mu held.
+  void DropQueued();
   bool PastFlushDeadline() {
     std::lock_guard<std::mutex> lk(mu);
     return stopping && Clock::now() >= flush_deadline;
@@ -541,13 +709,14 @@ void OtlpExporter::State::Run() {
     cv.wait_until(lk, next, [&] { return stopping || pending_spans >= options.max_batch_spans; });
     while (count > 0) {
       if (stopping && Clock::now() >= flush_deadline) {
-        DropQueued(lk);
+        DropQueued();
         break;
       }
       TakeBatch();
       lk.unlock();
       ExportBatch();
-      batch.clear();  // releases the traces outside the lock
+      for (size_t i = 0; i < batch_size; ++i) batch[i].Trim();
+      batch_size = 0;
       lk.lock();
     }
     if (stopping) return;
@@ -558,12 +727,13 @@ void OtlpExporter::State::Run() {
 void OtlpExporter::State::TakeBatch() {
   size_t spans = 0;
   while (count > 0) {
-    std::shared_ptr<const Trace>& slot = ring[head];
-    const size_t n = slot->spans().size();
-    if (!batch.empty() && spans + n > options.max_batch_spans) break;
+    EncodedTrace& slot = ring[head];
+    const size_t n = slot.spans();
+    if (batch_size > 0 && spans + n > options.max_batch_spans) break;
     spans += n;
     pending_spans -= n;
-    batch.push_back(std::move(slot));
+    if (batch_size == batch.size()) batch.emplace_back();
+    std::swap(batch[batch_size++], slot);
     head = (head + 1) % ring.size();
     --count;
     if (spans >= options.max_batch_spans) break;
@@ -572,38 +742,40 @@ void OtlpExporter::State::TakeBatch() {
 }
 
 void OtlpExporter::State::ExportBatch() {
-  const Trace& first = *batch.front();
-  if (batch.size() == 1 && first.spans().size() > options.max_batch_spans) {
-    const size_t total = first.spans().size();
+  const EncodedTrace& first = batch.front();
+  if (batch_size == 1 && first.spans() > options.max_batch_spans) {
+    const size_t total = first.spans();
     for (size_t begin = 0; begin < total; begin += options.max_batch_spans) {
       if (PastFlushDeadline()) {
         dropped_spans_shutdown.fetch_add(total - begin, std::memory_order_relaxed);
         return;
       }
       const size_t end = std::min(total, begin + options.max_batch_spans);
-      SendRequest(end - begin, &first, begin, end);
+      const size_t from = begin == 0 ? 0 : first.span_ends[begin - 1];
+      const size_t to = first.span_ends[end - 1];
+      body.clear();
+      frame.AppendHead(to - from, &body);
+      body.Append(first.bytes.view().substr(from, to - from));
+      SendBody(end - begin);
     }
     return;
   }
   size_t spans = 0;
-  for (const auto& t : batch) spans += t->spans().size();
-  if (spans > 0) SendRequest(spans, nullptr, 0, 0);
+  size_t bytes = 0;
+  for (size_t i = 0; i < batch_size; ++i) {
+    spans += batch[i].spans();
+    bytes += batch[i].bytes.size();
+  }
+  if (spans == 0) return;
+  body.clear();
+  frame.AppendHead(bytes, &body);
+  for (size_t i = 0; i < batch_size; ++i) body.Append(batch[i].bytes.view());
+  SendBody(spans);
 }
 
-void OtlpExporter::State::SendRequest(size_t span_count, const Trace* split, size_t begin,
-                                      size_t end) {
-  body.clear();
-  {
-    RequestEncoder enc(resource, &body);
-    if (split != nullptr) {
-      enc.AddSpans(*split, begin, end);
-    } else {
-      for (const auto& t : batch) enc.AddSpans(*t, 0, t->spans().size());
-    }
-    enc.Finish();
-  }
+void OtlpExporter::State::SendBody(size_t span_count) {
   for (int attempt = 0;; ++attempt) {
-    SendResult r = transport->Send(body);
+    SendResult r = transport->Send(body.view());
     if (r.outcome == SendOutcome::kOk) {
       exported_requests.fetch_add(1, std::memory_order_relaxed);
       exported_spans.fetch_add(span_count, std::memory_order_relaxed);
@@ -622,20 +794,15 @@ void OtlpExporter::State::SendRequest(size_t span_count, const Trace* split, siz
   dropped_spans_export_failed.fetch_add(span_count, std::memory_order_relaxed);
 }
 
-void OtlpExporter::State::DropQueued(std::unique_lock<std::mutex>& lk) {
-  std::vector<std::shared_ptr<const Trace>> left;
-  left.reserve(count);
+void OtlpExporter::State::DropQueued() {
   while (count > 0) {
-    left.push_back(std::move(ring[head]));
+    ring[head].Trim();
     head = (head + 1) % ring.size();
     --count;
   }
   UpdateRefusing();
   dropped_spans_shutdown.fetch_add(pending_spans, std::memory_order_relaxed);
   pending_spans = 0;
-  lk.unlock();
-  left.clear();
-  lk.lock();
 }
 
 OtlpExporter::OtlpExporter(std::unique_ptr<OtlpTransport> transport, OtlpResource resource,
@@ -647,19 +814,31 @@ OtlpExporter::OtlpExporter(std::unique_ptr<OtlpTransport> transport, OtlpResourc
   options.max_retries = std::max(options.max_retries, 0);
   options.retry_backoff_ms = std::max(options.retry_backoff_ms, 0);
   state_->transport = std::move(transport);
-  state_->resource = std::move(resource);
+  state_->frame = RequestFrame(resource);
   state_->options = options;
   state_->ring.resize(options.max_queue_traces);
-  state_->batch.reserve(options.max_batch_spans);
   state_->thread = std::thread([s = state_.get()] { s->Run(); });
 }
 
 OtlpExporter::~OtlpExporter() { Shutdown(); }
 
 bool OtlpExporter::Enqueue(std::shared_ptr<const Trace> trace) {
-  if (trace == nullptr) return false;
+  return trace != nullptr && Enqueue(*trace);
+}
+
+bool OtlpExporter::Enqueue(const Trace& trace) {
   State& s = *state_;
-  const size_t n = trace->spans().size();
+  // Encoded here, on the caller's thread and outside the mutex, into this thread's spare slot;
+  // the spare and the queue's free slot then trade places under the mutex.
+  thread_local SpanEncoder encoder;
+  thread_local EncodedTrace spare;
+  const size_t n = trace.spans().size();
+  const bool encode = !s.refusing.load(std::memory_order_relaxed);
+  if (encode) {
+    spare.bytes.clear();
+    spare.span_ends.clear();
+    encoder.Append(trace, 0, n, &spare.bytes, &spare.span_ends);
+  }
   bool wake = false;
   {
     std::lock_guard<std::mutex> lk(s.mu);
@@ -667,17 +846,18 @@ bool OtlpExporter::Enqueue(std::shared_ptr<const Trace> trace) {
       s.dropped_after_shutdown.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (s.count == s.ring.size()) {
+    if (!encode || s.count == s.ring.size()) {
       s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    s.ring[(s.head + s.count) % s.ring.size()] = std::move(trace);
+    std::swap(s.ring[(s.head + s.count) % s.ring.size()], spare);
     ++s.count;
     s.UpdateRefusing();
     const size_t before = s.pending_spans;
     s.pending_spans += n;
     wake = before < s.options.max_batch_spans && s.pending_spans >= s.options.max_batch_spans;
   }
+  spare.Trim();
   s.enqueued.fetch_add(1, std::memory_order_relaxed);
   if (wake) s.cv.notify_one();
   return true;

@@ -47,7 +47,8 @@ struct OtlpResource {
 
 // Appends to *out one protobuf-encoded
 // opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest holding every span of
-// `traces` (snapshots, see Trace::Snapshot(); null pointers are skipped) in one ResourceSpans with
+// `traces` (snapshots, see Trace::Snapshot(), or finished recordings with their span ids drawn;
+// null pointers are skipped) in one ResourceSpans with
 // one ScopeSpans. With no spans at all it still appends a valid request (the resource and scope, no
 // spans).
 void EncodeOtlpRequest(std::span<const Trace* const> traces, const OtlpResource& resource,
@@ -122,8 +123,10 @@ struct ExporterStats {
 };
 
 // Batches finished traces on a background thread (started by the constructor) and sends them,
-// one request at a time, through `transport`. Enqueue holds a mutex only for an O(1) push into
-// storage reserved at construction; it never waits for the exporter or the network. An
+// one request at a time, through `transport`. Enqueue encodes the trace's spans on the calling
+// thread (no snapshot: straight from the recording), then holds a mutex only to swap the bytes
+// into a queue slot reserved at construction; it never waits for the exporter or the network.
+// The exporter thread only concatenates queued bytes into requests and sends them. An
 // unreachable, slow, hanging or refusing collector only costs dropped (counted) traces/spans.
 class OtlpExporter {
  public:
@@ -134,9 +137,12 @@ class OtlpExporter {
   OtlpExporter(const OtlpExporter&) = delete;
   OtlpExporter& operator=(const OtlpExporter&) = delete;
 
-  // Queues a finished trace. Returns false (and counts it) when the queue is full or the
-  // exporter is shut down; false without counting for a null trace. The trace must no longer
-  // be written to.
+  // Queues a finished trace: a snapshot, or a finished recording whose span ids have been
+  // drawn (Trace::AssignSpanIds; the Tracer's consumers get such traces). The trace is read
+  // only during the call. Returns false (and counts it) when the queue is full or the exporter
+  // is shut down.
+  bool Enqueue(const Trace& trace);
+  // The same for a snapshot; false without counting for a null one.
   bool Enqueue(std::shared_ptr<const Trace> trace);
   // False while Enqueue would refuse (queue full, or shut down); read without a lock, so
   // callers can skip preparing a trace that would only be dropped (then CountRefused() counts

@@ -512,6 +512,40 @@ TEST(OtlpEncodeTest, RootWithoutRemoteParentHasNoParentAndDefaultsOmitEmptyResou
   EXPECT_EQ(r.spans[0].attrs[0].s, "internal");
 }
 
+TEST(OtlpEncodeTest, ARecordingEncodesToTheBytesOfItsSnapshot) {
+  // The exporter encodes finished recordings, not snapshots: interleaved attributes, a key set
+  // twice, a span over the attribute cap, events and an error must come out as from the
+  // snapshot, byte for byte.
+  Trace t;
+  t.Begin(kTraceId, kRemote, true);
+  const int32_t root = t.AddSpan("POST /v1/api/sql", SpanKind::kServer, kNoSpan, 1'000);
+  const int32_t child = t.AddSpan("sql.statement", SpanKind::kInternal, root, 1'100);
+  const int32_t wide = t.AddSpan("wide", SpanKind::kInternal, root, 1'200);
+  t.SetAttribute(child, "rows", 1);
+  t.SetAttribute(root, "http.method", "POST");
+  t.SetAttribute(child, "ratio", 0.25);
+  t.SetAttribute(child, "rows", 3);
+  t.SetAttribute(root, "ok", false);
+  const char* keys[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"};
+  for (const char* key : keys) t.SetAttribute(wide, key, "v");
+  t.AddEvent(child, "retry", 1'150, {{"attempt", 2}, {"why", "busy"}});
+  t.SetError(child, ErrorCode::kInvalidSql, "syntax error");
+  t.EndSpan(wide, 1'250);
+  t.EndSpan(child, 1'300);
+  t.EndSpan(root, 1'400);
+  t.AssignSpanIds();
+
+  const std::vector<const Trace*> recording = {&t, &t};  // twice: the encoder's state resets
+  std::string from_recording;
+  EncodeOtlpRequest(recording, OtlpResource{}, &from_recording);
+  const std::string from_snapshot = Encode({&t, &t});
+  EXPECT_EQ(from_recording, from_snapshot);
+  const DRequest r = Decode(from_recording);
+  ASSERT_EQ(r.spans.size(), 6u);
+  EXPECT_EQ(r.spans[1].attrs.size(), 4u);  // rows, ratio, error.code, error.message
+  EXPECT_EQ(r.spans[2].attrs.size(), static_cast<size_t>(kMaxAttributes));
+}
+
 TEST(OtlpEncodeTest, EmptyInputStillGivesAValidRequestAndAppends) {
   std::string out = "prefix";
   EncodeOtlpRequest({}, OtlpResource{}, &out);
@@ -595,6 +629,7 @@ struct FakeState {
   std::vector<SendOutcome> script;    // outcome of call i (the last one repeats); empty: ok
   std::vector<size_t> request_spans;  // spans per Send call, accepted or not
   std::vector<std::vector<std::string>> request_trace_ids;
+  std::vector<std::string> bodies;  // every request body, as sent
   int calls = 0;
   int in_send = 0;
   bool block = false;  // Send waits until cleared (or 10 s)
@@ -619,6 +654,7 @@ class FakeTransport final : public OtlpTransport {
     const int call = s_->calls++;
     ++s_->in_send;
     s_->request_spans.push_back(r.spans.size());
+    s_->bodies.emplace_back(body);
     std::vector<std::string> ids;
     for (const DSpan& sp : r.spans) ids.push_back(sp.trace_id);
     s_->request_trace_ids.push_back(std::move(ids));
@@ -679,6 +715,40 @@ TEST(OtlpExporterTest, BatchesWholeTracesUpToMaxBatchSpans) {
   EXPECT_EQ(total, 30u);
   EXPECT_GE(fake->request_spans.size(), 5u);  // 30 spans, at most 2 whole traces per request
   EXPECT_EQ(st.exported_requests, fake->request_spans.size());
+}
+
+TEST(OtlpExporterTest, ExportsFinishedRecordingsAsTheirSnapshots) {
+  // What the Tracer's collector hands over: the recording itself, read only during Enqueue.
+  auto fake = std::make_shared<FakeState>();
+  OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, FastOptions(100, 60'000));
+  Trace t;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    t.Begin(TraceId{id, id}, SpanId{}, true);
+    const int32_t root = t.AddSpan("root", SpanKind::kServer, kNoSpan, 100);
+    const int32_t child = t.AddSpan("child", SpanKind::kInternal, root, 110);
+    t.SetAttribute(child, "rows", static_cast<int64_t>(id));
+    t.SetAttribute(root, "route", "/v1/api/sql");
+    t.SetAttribute(child, "rows", static_cast<int64_t>(id * 10));
+    t.EndSpan(child, 120);
+    t.EndSpan(root, 130);
+    t.AssignSpanIds();
+    ASSERT_TRUE(exporter.Enqueue(t));
+  }
+  exporter.Shutdown(10'000);
+  EXPECT_EQ(exporter.stats().exported_spans, 6u);
+  ASSERT_EQ(fake->bodies.size(), 1u);
+  const DRequest r = Decode(fake->bodies[0]);
+  ASSERT_EQ(r.spans.size(), 6u);
+  for (size_t i = 0; i < 3; ++i) {
+    const DSpan& root = r.spans[2 * i];
+    const DSpan& child = r.spans[2 * i + 1];
+    EXPECT_EQ(root.name, "root");
+    EXPECT_EQ(child.parent, root.span_id);
+    ASSERT_EQ(child.attrs.size(), 1u);
+    EXPECT_EQ(child.attrs[0].i, static_cast<int64_t>((i + 1) * 10));
+    ASSERT_EQ(root.attrs.size(), 1u);
+    EXPECT_EQ(root.attrs[0].s, "/v1/api/sql");
+  }
 }
 
 TEST(OtlpExporterTest, FullBatchExportsWithoutWaitingForTheScheduleDelay) {

@@ -392,6 +392,45 @@ void Trace::AssignSpanIds() {
   }
 }
 
+void AttributeLayout::Build(const Trace& trace) {
+  if (trace.is_snapshot()) return;  // ForEach reads the snapshot's own ranges
+  const std::span<const SpanRecord> spans = trace.spans();
+  const std::span<const AttrRecord> attrs = trace.attributes();
+  const size_t n = spans.size();
+  start_.assign(n + 1, 0);
+  dropped_.resize(n);
+  for (size_t i = 0; i < n; ++i) dropped_[i] = spans[i].dropped_attrs;
+  order_.clear();
+  if (attrs.empty()) return;
+  // Group by span, keeping each span's order (a counting sort) ...
+  for (const AttrRecord& a : attrs) ++start_[static_cast<size_t>(a.span) + 1];
+  for (size_t i = 0; i < n; ++i) start_[i + 1] += start_[i];
+  cursor_.assign(start_.begin(), start_.end() - 1);
+  order_.resize(attrs.size());
+  for (uint32_t i = 0; i < attrs.size(); ++i) order_[cursor_[attrs[i].span]++] = i;
+  // ... then fold repeated keys and apply the cap, compacting each span's range in place.
+  uint32_t out = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t first = out;
+    unsigned dropped = dropped_[i];
+    for (uint32_t k = start_[i]; k < start_[i + 1]; ++k) {
+      const uint32_t index = order_[k];
+      uint32_t j = first;
+      while (j < out && !SameKey(attrs[order_[j]].key, attrs[index].key)) ++j;
+      if (j < out) {
+        order_[j] = index;  // the last value, in the first place
+      } else if (out - first < static_cast<uint32_t>(kMaxAttributes)) {
+        order_[out++] = index;
+      } else {
+        ++dropped;
+      }
+    }
+    start_[i] = first;
+    dropped_[i] = static_cast<uint8_t>(std::min(dropped, 255u));
+  }
+  start_[n] = out;
+}
+
 std::shared_ptr<const Trace> Trace::Snapshot() {
   AssignSpanIds();
   auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
@@ -400,50 +439,22 @@ std::shared_ptr<const Trace> Trace::Snapshot() {
   out->events_ = events_;
   out->fields_ = fields_;
   out->arena_ = arena_;
-  const size_t n = spans_.size();
-  if (attrs_.empty()) {  // otherwise the grouping below sets both for every span
+  if (attrs_.empty()) {  // otherwise the loop below sets both for every span
     for (SpanRecord& s : out->spans_) {
       s.first_attr = 0;
       s.attr_count = 0;
     }
     return out;
   }
-
-  // Group by span, keeping each span's order (a counting sort), then fold repeated keys.
-  thread_local std::vector<uint32_t> start;
-  thread_local std::vector<uint32_t> order;
-  start.assign(n + 1, 0);
-  for (const AttrRecord& a : attrs_) ++start[static_cast<size_t>(a.span) + 1];
-  for (size_t i = 0; i < n; ++i) start[i + 1] += start[i];
-  order.resize(attrs_.size());
-  for (uint32_t i = 0; i < attrs_.size(); ++i) order[start[attrs_[i].span]++] = i;
-  // start[i] is now the end of span i's range (and the beginning of span i + 1's).
+  thread_local AttributeLayout layout;
+  layout.Build(*this);
   out->attrs_.reserve(attrs_.size());  // exact, or a little over when keys repeat
-  uint32_t begin = 0;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < out->spans_.size(); ++i) {
     SpanRecord& s = out->spans_[i];
     s.first_attr = static_cast<uint32_t>(out->attrs_.size());
-    unsigned dropped = s.dropped_attrs;
-    for (uint32_t k = begin; k < start[i]; ++k) {
-      const AttrRecord& a = attrs_[order[k]];
-      AttrRecord* same = nullptr;
-      for (size_t j = s.first_attr; j < out->attrs_.size(); ++j) {
-        if (SameKey(out->attrs_[j].key, a.key)) {
-          same = &out->attrs_[j];
-          break;
-        }
-      }
-      if (same != nullptr) {
-        *same = a;
-      } else if (out->attrs_.size() - s.first_attr < static_cast<size_t>(kMaxAttributes)) {
-        out->attrs_.push_back(a);
-      } else {
-        ++dropped;
-      }
-    }
+    layout.ForEach(*this, i, [&](const AttrRecord& a) { out->attrs_.push_back(a); });
     s.attr_count = static_cast<uint8_t>(out->attrs_.size() - s.first_attr);
-    s.dropped_attrs = static_cast<uint8_t>(std::min(dropped, 255u));
-    begin = start[i];
+    s.dropped_attrs = layout.dropped(*this, i);
   }
   return out;
 }

@@ -497,6 +497,40 @@ class Trace {
   internal::RecordArray<char> arena_;
 };
 
+// How the attributes of a trace read, per span, in either form: a snapshot's contiguous ranges,
+// or a recording's attributes (appended as they were set) sorted out as Snapshot() does it:
+// grouped by span in the order set, a key set twice keeping its last value in its first place,
+// at most kMaxAttributes per span with the rest counted as dropped. Lets a reader of a finished
+// recording (the OTLP exporter) skip the snapshot's copy. Reusing one layout allocates nothing
+// in steady state.
+class AttributeLayout {
+ public:
+  // Lays out `trace`'s attributes; valid until `trace` changes or the next Build.
+  void Build(const Trace& trace);
+  // The attributes of span `index` (a position in trace.spans()).
+  template <typename Fn>
+  void ForEach(const Trace& trace, size_t index, Fn&& fn) const {
+    if (trace.is_snapshot()) {
+      for (const AttrRecord& a : trace.AttributesOf(trace.spans()[index])) fn(a);
+      return;
+    }
+    const std::span<const AttrRecord> all = trace.attributes();
+    for (uint32_t k = start_[index]; k < start_[index + 1]; ++k) fn(all[order_[k]]);
+  }
+  // The attributes dropped from span `index` (SpanRecord::dropped_attrs included), at most 255.
+  uint8_t dropped(const Trace& trace, size_t index) const {
+    return trace.is_snapshot() ? trace.spans()[index].dropped_attrs : dropped_[index];
+  }
+
+ private:
+  // Recordings only: span i's attributes are attributes()[order_[k]] for k in
+  // [start_[i], start_[i + 1]).
+  std::vector<uint32_t> start_;
+  std::vector<uint32_t> order_;
+  std::vector<uint8_t> dropped_;
+  std::vector<uint32_t> cursor_;  // scratch
+};
+
 namespace internal {
 // The thread's installed trace; nullptr when tracing is off for this thread.
 inline constinit thread_local Trace* tls_trace = nullptr;

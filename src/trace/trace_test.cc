@@ -232,6 +232,74 @@ TEST(SpanTest, AttributesEventsAndErrors) {
   EXPECT_GE(e.time_ns, r.start_ns);
 }
 
+TEST(AttributeLayoutTest, ARecordingReadsAsItsSnapshotDoes) {
+  // Attributes of three spans set interleaved, with a repeated key and one span over the cap:
+  // the layout of the recording lists what the snapshot holds, in the same order.
+  Trace t;
+  t.Begin();
+  const int32_t a = t.AddSpan("a", SpanKind::kServer, kNoSpan, 1);
+  const int32_t b = t.AddSpan("b", SpanKind::kInternal, a, 2);
+  const int32_t c = t.AddSpan("c", SpanKind::kInternal, a, 3);  // no attributes
+  const int32_t d = t.AddSpan("d", SpanKind::kInternal, a, 4);
+  t.SetAttribute(b, "rows", 1);
+  t.SetAttribute(a, "http.method", "POST");
+  t.SetAttribute(b, "table", "app.t");
+  t.SetAttribute(a, "http.route", "/v1/api/sql");
+  t.SetAttribute(b, "rows", 2);  // replaces, in the first place
+  const char* keys[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"};
+  for (const char* key : keys) t.SetAttribute(d, key, 5);  // 10 keys: 2 dropped
+  t.SetAttribute(a, "http.status_code", 200);
+  t.AssignSpanIds();
+
+  AttributeLayout layout;
+  layout.Build(t);
+  const auto snap = t.Snapshot();
+  AttributeLayout of_snapshot;
+  of_snapshot.Build(*snap);
+  for (int32_t span : {a, b, c, d}) {
+    std::vector<const AttrRecord*> from_recording;
+    layout.ForEach(t, span, [&](const AttrRecord& r) { from_recording.push_back(&r); });
+    std::vector<const AttrRecord*> from_snapshot;
+    of_snapshot.ForEach(*snap, span, [&](const AttrRecord& r) { from_snapshot.push_back(&r); });
+    const auto expected = snap->AttributesOf(snap->spans()[span]);
+    ASSERT_EQ(from_recording.size(), expected.size()) << "span " << span;
+    ASSERT_EQ(from_snapshot.size(), expected.size()) << "span " << span;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_STREQ(from_recording[i]->key, expected[i].key);
+      EXPECT_EQ(from_recording[i]->type, expected[i].type);
+      EXPECT_EQ(from_snapshot[i], &expected[i]);
+      if (expected[i].type == ValueType::kInt) {
+        EXPECT_EQ(from_recording[i]->int_value, expected[i].int_value);
+      } else {
+        EXPECT_EQ(t.StringOf(*from_recording[i]), snap->StringOf(expected[i]));
+      }
+    }
+    EXPECT_EQ(layout.dropped(t, span), snap->spans()[span].dropped_attrs);
+    EXPECT_EQ(of_snapshot.dropped(*snap, span), snap->spans()[span].dropped_attrs);
+  }
+  // The snapshot's own figures, so that the comparison above compares something.
+  EXPECT_EQ(snap->AttributesOf(snap->spans()[a]).size(), 3u);
+  ASSERT_EQ(snap->AttributesOf(snap->spans()[b]).size(), 2u);
+  EXPECT_EQ(snap->AttributesOf(snap->spans()[b])[0].int_value, 2);
+  EXPECT_TRUE(snap->AttributesOf(snap->spans()[c]).empty());
+  EXPECT_EQ(snap->AttributesOf(snap->spans()[d]).size(), static_cast<size_t>(kMaxAttributes));
+  EXPECT_EQ(snap->spans()[d].dropped_attrs, 2);
+
+  // Reused for another trace, the layout forgets the first.
+  Trace other;
+  other.Begin();
+  const int32_t only = other.AddSpan("only", SpanKind::kServer, kNoSpan, 1);
+  other.SetAttribute(only, "x", 1);
+  layout.Build(other);
+  int seen = 0;
+  layout.ForEach(other, only, [&](const AttrRecord& r) {
+    EXPECT_STREQ(r.key, "x");
+    ++seen;
+  });
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(layout.dropped(other, only), 0);
+}
+
 TEST(SpanTest, SetStatusRecordsOnlyErrors) {
   Trace t;
   t.Begin();

@@ -140,8 +140,8 @@ Tracer::Tracer(TracerOptions options)
 
 Tracer::~Tracer() { Stop(); }
 
-void Tracer::AddConsumer(std::function<void(const TraceSnapshot&)> consumer,
-                         std::function<bool()> ready, std::function<void()> refused) {
+void Tracer::AddConsumer(std::function<void(const Trace&)> consumer, std::function<bool()> ready,
+                         std::function<void()> refused) {
   consumers_.push_back({std::move(consumer), std::move(ready), std::move(refused)});
 }
 
@@ -206,7 +206,7 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
   if (trace->sampled() && running_.load(std::memory_order_acquire)) {
     finished_.fetch_add(1, std::memory_order_relaxed);
     if (!consumers_.empty() && OfferToConsumers()) {
-      // The exporters' copy goes to the collector, which makes their snapshot off this thread;
+      // The exporters' copy goes to the collector, which hands it to them off this thread;
       // ids first, so that it and the store's copy show the same ones.
       trace->AssignSpanIds();
       std::unique_ptr<Trace> copy = std::move(tls_export_spare);
@@ -245,8 +245,7 @@ void Tracer::Flush() {
 void Tracer::Collect(std::vector<std::unique_ptr<Trace>>& batch) {
   for (auto& copy : batch) {
     if (OfferToConsumers()) {  // the queue may have filled since Finish
-      const TraceSnapshot snapshot = copy->Snapshot();
-      for (const Consumer& c : consumers_) c.consume(snapshot);
+      for (const Consumer& c : consumers_) c.consume(*copy);
     }
     collected_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -9,8 +9,8 @@
 // into a recycled trace and queues that in a bounded TraceSink (full: the whole trace is dropped
 // for them and counted). Unsampled traces go straight back to the pool.
 //
-// A collector thread drains the sink every `collect_interval_ms`, makes each copy's snapshot
-// (Trace::Snapshot()), passes it to the consumers and recycles the copy.
+// A collector thread drains the sink every `collect_interval_ms`, passes each copy to the
+// consumers and recycles it.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -116,12 +116,14 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // Consumers see every collected snapshot on the collector thread, in order. Register before
-  // Start(). A consumer must not block (the OTLP exporter only enqueues).
+  // Consumers see every collected trace on the collector thread, in order: the finished
+  // recording as the request thread left it, span ids drawn (the same ids as the store's copy),
+  // valid only during the call; Trace::CopyFrom keeps one. Register before Start(). A consumer
+  // must not block (the OTLP exporter encodes and enqueues).
   // A consumer that can say it would drop a trace anyway (a full export queue) passes ready()
   // and refused(): while ready() is false for every consumer, Finish copies nothing for them
-  // and the collector makes no snapshot; each such trace is reported to refused().
-  void AddConsumer(std::function<void(const TraceSnapshot&)> consumer,
+  // and the collector passes nothing on; each such trace is reported to refused().
+  void AddConsumer(std::function<void(const Trace&)> consumer,
                    std::function<bool()> ready = nullptr, std::function<void()> refused = nullptr);
   // Starts the collector thread.
   void Start();
@@ -152,7 +154,7 @@ class Tracer {
   TraceSink sink_;
   TraceStore store_;
   struct Consumer {
-    std::function<void(const TraceSnapshot&)> consume;
+    std::function<void(const Trace&)> consume;
     std::function<bool()> ready;    // null: always
     std::function<void()> refused;  // null: nothing to report
   };

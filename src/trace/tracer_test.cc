@@ -47,8 +47,8 @@ TEST(TracerTest, DisabledTracerRecordsNothing) {
 TEST(TracerTest, FinishedTracesReachTheStoreAndConsumersAsExactCopies) {
   Tracer tracer(TracerOptions{});
   std::atomic<int> seen{0};
-  tracer.AddConsumer([&](const TraceSnapshot& t) {
-    EXPECT_EQ(t->spans().size(), 3u);
+  tracer.AddConsumer([&](const Trace& t) {
+    EXPECT_EQ(t.spans().size(), 3u);
     ++seen;
   });
   tracer.Start();
@@ -138,7 +138,7 @@ TEST(TracerTest, FullQueueDropsWholeTracesForTheConsumersAndCounts) {
   options.collect_interval_ms = 60'000;  // the collector never runs on its own here
   Tracer tracer(options);
   std::vector<size_t> seen;  // span counts of the traces the consumer got
-  tracer.AddConsumer([&](const TraceSnapshot& t) { seen.push_back(t->spans().size()); });
+  tracer.AddConsumer([&](const Trace& t) { seen.push_back(t.spans().size()); });
   tracer.Start();
   for (int i = 0; i < 5; ++i) RecordRequest(tracer, "root");
   TracerStats s = tracer.stats();
@@ -212,7 +212,7 @@ TEST(TracerTest, AConsumerThatIsNotReadyGetsNoCopiesAndCountsThem) {
   std::atomic<bool> ready{false};
   int seen = 0;
   int refused = 0;
-  tracer.AddConsumer([&](const TraceSnapshot&) { ++seen; }, [&] { return ready.load(); },
+  tracer.AddConsumer([&](const Trace&) { ++seen; }, [&] { return ready.load(); },
                      [&] { ++refused; });
   tracer.Start();
   for (int i = 0; i < 3; ++i) RecordRequest(tracer, "root");
@@ -237,7 +237,11 @@ TEST(TracerTest, AConsumerThatIsNotReadyGetsNoCopiesAndCountsThem) {
 TEST(TracerTest, ConsumersAndTheStoreSeeTheSameSpanIds) {
   Tracer tracer(TracerOptions{});
   std::vector<TraceSnapshot> seen;
-  tracer.AddConsumer([&](const TraceSnapshot& t) { seen.push_back(t); });
+  tracer.AddConsumer([&](const Trace& t) {
+    Trace copy;  // what a consumer that keeps the trace does
+    copy.CopyFrom(t);
+    seen.push_back(copy.Snapshot());
+  });
   tracer.Start();
   RecordRequest(tracer, "root", 3);
   RecordRequest(tracer, "root", 2);
@@ -259,7 +263,7 @@ TEST(TracerTest, ZeroCapacityStoreKeepsNothingButConsumersStillSeeTraces) {
   options.store_max_traces = 0;
   Tracer tracer(options);
   int seen = 0;
-  tracer.AddConsumer([&](const TraceSnapshot&) { ++seen; });
+  tracer.AddConsumer([&](const Trace&) { ++seen; });
   tracer.Start();
   RecordRequest(tracer, "root");
   tracer.Flush();
