@@ -80,10 +80,11 @@ struct OtlpSection {
   // Fraction of requests traced (kept in the trace store and exported), 0..1; a request with
   // a sampled `traceparent` is always traced. Default: 1.
   double sample_ratio = 1.0;
-  // Traces waiting for export; more are dropped and counted. Default: 2048.
-  int max_queue_traces = 2048;
-  // Spans per export request. Default: 512.
-  int max_batch_spans = 512;
+  // Traces waiting for export; more are dropped and counted. Default: 4096 (~0.1 s of
+  // single-row INSERTs at full speed, ~6 MB encoded).
+  int max_queue_traces = 4096;
+  // Spans per export request. Default: 8192 (~1 MB, within collectors' usual 4 MiB limit).
+  int max_batch_spans = 8192;
   // Export at least this often while spans wait. Default: 500.
   int schedule_delay_ms = 500;
 };

@@ -96,10 +96,10 @@ Result<std::unique_ptr<OtlpTransport>> MakeOtlpTransport(std::string_view protoc
 
 struct ExporterOptions {
   // Traces waiting to be exported; Enqueue past it drops the trace and counts it.
-  size_t max_queue_traces = 2048;
+  size_t max_queue_traces = 4096;
   // Spans per Export request. Whole traces are packed; a trace is split only when it alone
   // holds more spans than this (then it goes out in several requests).
-  size_t max_batch_spans = 512;
+  size_t max_batch_spans = 8192;
   // Pending traces are exported at least this often; max_batch_spans pending spans start an
   // export at once.
   int schedule_delay_ms = 500;
