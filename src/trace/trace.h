@@ -352,20 +352,6 @@ class Trace {
   // Becomes a copy of `other` (a recording trace), reusing this trace's storage where it is
   // large enough: how the trace store keeps a finished trace without allocating.
   void CopyFrom(const Trace& other);
-  // False when this trace's storage is far larger than a copy of `other` needs (more than
-  // twice, beyond the default capacities): the store then lets it go instead of reusing it, so
-  // that slots which once held a large trace do not keep its memory.
-  bool CanHoldCopyOf(const Trace& other) const {
-    auto fits = [](size_t capacity, size_t needed, size_t normal) {
-      return capacity <= std::max(2 * needed, normal);
-    };
-    const Options normal;
-    return fits(spans_.capacity(), other.spans_.size(), normal.span_capacity) &&
-           fits(attrs_.capacity(), other.attrs_.size(), normal.attr_capacity) &&
-           fits(arena_.capacity(), other.arena_.size(), normal.arena_capacity) &&
-           fits(events_.capacity(), other.events_.size(), 16) &&
-           fits(fields_.capacity(), other.fields_.size(), 64);
-  }
   // Draws an id for every span that has none yet (Snapshot() does it too): before copies are
   // made, so that they all show the same ids.
   void AssignSpanIds();

@@ -17,19 +17,17 @@ TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
 
 void TraceStore::Add(const Trace& trace) {
   if (capacity_ == 0) return;
-  // The copy is made outside the mutex, into the storage of the trace this thread evicted last
-  // (no allocation in steady state); under the mutex the ring only swaps pointers.
-  thread_local std::unique_ptr<Trace> spare;
-  if (spare != nullptr && spare->CanHoldCopyOf(trace)) {
-    spare->CopyFrom(trace);
-  } else {
-    spare = std::make_unique<Trace>(trace);  // filling, or a slot much larger than needed
-  }
+  auto copy = std::make_unique<Trace>(trace);
+  Keep(copy);
+}
+
+void TraceStore::Keep(std::unique_ptr<Trace>& trace) {
+  if (capacity_ == 0 || trace == nullptr) return;
   std::lock_guard lock(mu_);
   if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(spare));
+    ring_.push_back(std::move(trace));
   } else {
-    std::swap(ring_[added_ % capacity_], spare);
+    std::swap(ring_[added_ % capacity_], trace);
   }
   ++added_;
 }
@@ -215,7 +213,8 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
       sink_.TrySubmit(copy);  // hands back a recycled trace, or keeps ours when full
       if (copy != nullptr && copy->has_default_size()) tls_export_spare = std::move(copy);
     }
-    store_.Add(*trace);
+    store_.Keep(trace);
+    if (trace == nullptr) return;  // kept, and the store was still filling
   }
   Recycle(std::move(trace));
 }

@@ -2,12 +2,12 @@
 //
 // A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
 // state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// never waits for a consumer: a sampled trace is copied into the TraceStore (the last
-// `store_max_traces` traces, served by /v1/api/traces; the copy reuses the evicted trace's storage)
-// and the recording trace stays with the thread, warm in its cache, for the next request (one spare
-// per thread, then a pool); when there are consumers (the OTLP exporter), Finish also copies it
-// into a recycled trace and queues that in a bounded TraceSink (full: the whole trace is dropped
-// for them and counted). Unsampled traces go straight back to the pool.
+// never waits for a consumer: a sampled trace itself goes into the TraceStore (the last
+// `store_max_traces` traces, served by /v1/api/traces), which hands back the trace it evicted:
+// that one, reset, records the thread's next request (one spare per thread, then a pool), so
+// storing copies nothing. When there are consumers (the OTLP exporter), Finish first copies the
+// trace into a recycled one and queues that in a bounded TraceSink (full: the whole trace is
+// dropped for them and counted). Unsampled traces go straight back to the pool.
 //
 // A collector thread drains the sink every `collect_interval_ms`, passes each copy to the
 // consumers and recycles it.
@@ -31,20 +31,22 @@
 
 namespace kalamdb::trace {
 
-// The last N finished traces, newest last, kept as they were recorded: storing one is a copy,
-// made outside the mutex into the storage of the trace the calling thread evicted last
-// (Trace::CopyFrom: no allocation once the store is full, unless that storage must grow or
-// shrink), swapped into the ring under it; the work of turning a recording
-// into its readable form is left to the rare reader: queries copy what they return under the
-// mutex, a bounded number of traces at a time (Walk), and make the snapshots
-// (Trace::Snapshot()) outside it.
+// The last N finished traces, newest last, kept as they were recorded: storing one swaps the
+// finished recording itself into the ring under the mutex and hands back the trace it evicts
+// (Keep), so the request path copies nothing; the work of turning a recording into its
+// readable form is left to the rare reader: queries copy what they return under the mutex, a
+// bounded number of traces at a time (Walk), and make the snapshots (Trace::Snapshot())
+// outside it.
 class TraceStore {
  public:
   explicit TraceStore(size_t capacity);
 
-  // Keeps a copy of `trace` (a finished recording) as the newest, evicting the oldest when full.
-  // Holds the store's mutex for a pointer swap; waits only for queries, which take it for at
-  // most kWalkChunk traces at a time.
+  // Keeps `trace` itself (a finished recording) as the newest and hands back in it the trace
+  // it evicted (to be reset and reused), or null while the store is still filling; with
+  // capacity 0, or a null `trace`, it leaves `trace` alone. Holds the store's mutex for a
+  // pointer swap; waits only for queries, which take it for at most kWalkChunk traces at a time.
+  void Keep(std::unique_ptr<Trace>& trace);
+  // Keeps an exact-size copy of `trace` (tests, and callers that keep their trace).
   void Add(const Trace& trace);
 
   struct Query {

@@ -188,21 +188,57 @@ TEST(TracerTest, StoreQueriesRunWhileTracesAreAdded) {
   ASSERT_NE(store.Get(TraceId{0, 20'000}), nullptr);
 }
 
-TEST(TracerTest, ASlotThatHeldALargeTraceIsNotKeptForSmallOnes) {
-  Trace large;
-  large.Begin();
-  for (int i = 0; i < 200; ++i)
-    large.EndSpan(large.AddSpan("s", SpanKind::kInternal, kNoSpan, 1), 2);
-  Trace small;
-  small.Begin();
-  small.EndSpan(small.AddSpan("s", SpanKind::kInternal, kNoSpan, 1), 2);
-  Trace slot;
-  slot.CopyFrom(large);
-  EXPECT_EQ(slot.spans().size(), 200u);
-  EXPECT_FALSE(slot.CanHoldCopyOf(small));  // 200+ span records for one
-  EXPECT_TRUE(slot.CanHoldCopyOf(large));
-  Trace fresh;
-  EXPECT_TRUE(fresh.CanHoldCopyOf(small));
+TEST(TracerTest, TheStoreKeepsTheRecordingItselfAndHandsBackWhatItEvicts) {
+  TraceStore store(2);
+  std::vector<const Trace*> kept;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    auto t = std::make_unique<Trace>();
+    t->Begin(TraceId{0, i}, {}, true);
+    t->EndSpan(t->AddSpan("root", SpanKind::kServer, kNoSpan, 10), 20);
+    kept.push_back(t.get());
+    store.Keep(t);
+    if (i <= 2) {
+      EXPECT_EQ(t, nullptr) << "still filling";
+    } else {
+      EXPECT_EQ(t.get(), kept[0]) << "the oldest comes back";
+      EXPECT_EQ(t->trace_id().lo, 1u);  // as it was: the caller resets it
+    }
+  }
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.Get(TraceId{0, 1}), nullptr);
+  ASSERT_NE(store.Get(TraceId{0, 3}), nullptr);
+  EXPECT_EQ(store.Get(TraceId{0, 3})->spans().size(), 1u);
+
+  // Capacity 0 keeps nothing and leaves the trace with the caller.
+  TraceStore none(0);
+  auto t = std::make_unique<Trace>();
+  const Trace* before = t.get();
+  none.Keep(t);
+  EXPECT_EQ(t.get(), before);
+  EXPECT_EQ(none.size(), 0u);
+}
+
+TEST(TracerTest, OnceTheStoreIsFullRequestsRecordIntoTheTracesItEvicts) {
+  TracerOptions options;
+  options.store_max_traces = 2;
+  Tracer tracer(options);
+  tracer.Start();
+  std::vector<const Trace*> recorded;
+  for (int i = 0; i < 4; ++i) {
+    auto trace = tracer.Begin({});
+    ASSERT_NE(trace, nullptr);
+    EXPECT_TRUE(trace->spans().empty());  // reset before reuse
+    recorded.push_back(trace.get());
+    {
+      ScopedTrace scope(*trace);
+      Span root("root");
+    }
+    tracer.Finish(std::move(trace));
+  }
+  // The third Finish evicts the first request's trace (a store of two) and hands it back: the
+  // fourth request records into it.
+  EXPECT_EQ(recorded[3], recorded[0]);
+  EXPECT_EQ(tracer.store().size(), 2u);
 }
 
 TEST(TracerTest, AConsumerThatIsNotReadyGetsNoCopiesAndCountsThem) {
