@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 #include "http/http.h"
 #include "http/request_parser.h"
 
@@ -341,10 +342,11 @@ class Server::Impl {
       ArmSweep(*w);
     }
     asio::co_spawn(workers_[0]->ctx, AcceptLoop(), asio::detached);
-    for (auto& w : workers_) {
-      Worker* raw = w.get();
+    for (size_t index = 0; index < workers_.size(); ++index) {
+      Worker* raw = workers_[index].get();
       const int64_t spin_ns = int64_t{options_.busy_poll_microseconds} * 1000;
-      w->thread = std::thread([raw, spin_ns] {
+      raw->thread = std::thread([raw, spin_ns, index] {
+        SetCurrentThreadName("kalam-http-" + std::to_string(index));
         for (;;) {
           try {
             RunLoop(*raw, spin_ns);

@@ -16,6 +16,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "http/http.h"
 #include "server/config.h"
 #include "server/user_directory.h"
@@ -318,6 +319,7 @@ int Main(int argc, char** argv) {
   std::condition_variable maintenance_cv;
   bool stopping = false;
   std::thread maintenance([&] {
+    SetCurrentThreadName("kalam-maintain");
     std::unique_lock lock(maintenance_mu);
     while (!maintenance_cv.wait_for(lock, std::chrono::seconds(10), [&] { return stopping; })) {
       lock.unlock();

@@ -15,6 +15,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "storage/key_codec.h"
 #include "storage/storage.h"
 #include "trace/trace.h"
@@ -184,7 +185,10 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   impl->group_commit = options.sync_writes && options.group_commit;
   if (impl->group_commit) {
     Impl* raw_impl = impl.get();
-    impl->sync_thread = std::thread([raw_impl] { raw_impl->SyncLoop(); });
+    impl->sync_thread = std::thread([raw_impl] {
+      SetCurrentThreadName("kalam-wal-sync");
+      raw_impl->SyncLoop();
+    });
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }

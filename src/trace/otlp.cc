@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace kalamdb::trace {
 namespace {
 
@@ -817,7 +819,10 @@ OtlpExporter::OtlpExporter(std::unique_ptr<OtlpTransport> transport, OtlpResourc
   state_->frame = RequestFrame(resource);
   state_->options = options;
   state_->ring.resize(options.max_queue_traces);
-  state_->thread = std::thread([s = state_.get()] { s->Run(); });
+  state_->thread = std::thread([s = state_.get()] {
+    SetCurrentThreadName("kalam-otlp");
+    s->Run();
+  });
 }
 
 OtlpExporter::~OtlpExporter() { Shutdown(); }

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <set>
 
+#include "common/thread_name.h"
+
 namespace kalamdb::trace {
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +161,10 @@ void Tracer::ReportRefused() const {
 void Tracer::Start() {
   if (!options_.enabled || thread_.joinable()) return;
   running_.store(true, std::memory_order_release);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("kalam-traces");
+    Run();
+  });
 }
 
 void Tracer::Stop() {
