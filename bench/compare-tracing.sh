@@ -31,102 +31,17 @@ usage="[--rounds N] [--seconds S] [--markdown]"
 source bench/options.sh
 parse_bench_options "$@"
 
-server=build/release/kalamdb-server
-[[ -x $server ]] || { echo "build the release preset first (./dev.sh build)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-[[ -d tests/otlp-receiver/node_modules ]] ||
-  { echo "run npm ci in tests/otlp-receiver first" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/compare-tracing.XXXXXX)
-server_pid=""
-receiver_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-password=bench-pass-123
-auth=$(printf 'root:%s' "$password" | base64)
-port=18191
-
-# The receiver, for the "export" configuration. It stands in for a collector on another
-# machine, so it runs at idle priority (SCHED_IDLE): it decodes what it receives on CPU time
-# the server and wrk leave unused, instead of taking a third of the two cores from them.
-# RECEIVER_PRIORITY=normal runs it as an ordinary process.
-mkfifo "$work/receiver.out"
-receiver_cmd=(node tests/otlp-receiver/receiver.js --count-only --ignore-stdin)
-[[ ${RECEIVER_PRIORITY:-idle} == idle ]] && receiver_cmd=(chrt --idle 0 "${receiver_cmd[@]}")
-"${receiver_cmd[@]}" >"$work/receiver.out" &
-receiver_pid=$!
-read -r ports <"$work/receiver.out"
-grpc_port=$(echo "$ports" | sed 's/.*"grpc":\([0-9]*\).*/\1/')
-
-cat >"$work/single.lua" <<EOF
-local n = 0
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Basic $auth"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  return wrk.format(nil, "/v1/api/sql", nil,
-    '{"sql":"INSERT INTO b.single (id, value) VALUES (' .. n .. ", 'v" .. n .. "')\"}")
-end
-EOF
-cat >"$work/parallel.lua" <<EOF
-wrk.method = "POST"
-wrk.path = "/v1/api/sql"
-wrk.headers["Authorization"] = "Basic $auth"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"sql":"INSERT INTO b.parallel (worker, value) VALUES (1, \'x\')"}'
-EOF
-
-start_server() {  # $1 = configuration
-  rm -rf "$work/data"
-  local env=(KALAMDB_SERVER_PORT=$port KALAMDB_SERVER_WORKERS=${WORKERS:-1}
-    KALAMDB_ROOT_PASSWORD=$password KALAMDB_DATA_DIR="$work/data"
-    KALAMDB_LOGS_DIR="$work/logs" KALAMDB_LOG_TO_CONSOLE=false)
-  case "$1" in
-    off) env+=(KALAMDB_TRACES_ENABLED=false) ;;
-    store) ;;
-    export) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port) ;;
-    dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
-  esac
-  env "${env[@]}" "$server" >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
-    sleep 0.05
-  done
-  curl -sf -o /dev/null -u "root:$password" -d '{"sql":"CREATE NAMESPACE b; CREATE TABLE b.single (id BIGINT PRIMARY KEY, value TEXT NOT NULL); CREATE TABLE b.parallel (id BIGINT PRIMARY KEY AUTO_INCREMENT, worker INT, value TEXT)"}' \
-    "http://127.0.0.1:$port/v1/api/sql"
-}
-
-stop_server() {
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-
-rate() {  # wrk output -> requests/s as an integer; fails on any error answer
-  local out
-  out=$(cat)
-  if grep -q "Non-2xx" <<<"$out"; then
-    echo "error answers from the server:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out"
-}
+source bench/tracing_setup.sh
+tracing_setup compare-tracing 18191
+start_receiver  # for the "export" configuration
 
 declare -A results
 configs=(${CONFIGS:-off store export dead})  # CONFIGS="off store" runs a subset
 for round in $(seq "$rounds"); do
   for config in "${configs[@]}"; do
     start_server "$config"
-    single=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | rate)
-    parallel=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | rate)
+    single=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | wrk_rate)
+    parallel=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | wrk_rate)
     exported=""
     if [[ $config == export ]]; then  # what really left: exported vs dropped spans
       sleep 1  # one more export interval

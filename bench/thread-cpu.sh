@@ -21,55 +21,10 @@ usage="off|store|export|dead [--seconds S]"
 source bench/options.sh
 parse_bench_options "$@"
 
-server=build/release/kalamdb-server
-[[ -x $server ]] || { echo "build the release preset first (./dev.sh build)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/thread-cpu.XXXXXX)
-server_pid=""
-receiver_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-password=bench-pass-123
-auth=$(printf 'root:%s' "$password" | base64)
-port=18192
-env=(KALAMDB_SERVER_PORT=$port KALAMDB_SERVER_WORKERS=1 KALAMDB_ROOT_PASSWORD=$password
-  KALAMDB_DATA_DIR="$work/data" KALAMDB_LOGS_DIR="$work/logs" KALAMDB_LOG_TO_CONSOLE=false)
-case $config in
-  off) env+=(KALAMDB_TRACES_ENABLED=false) ;;
-  export)
-    [[ -d tests/otlp-receiver/node_modules ]] ||
-      { echo "run npm ci in tests/otlp-receiver first" >&2; exit 1; }
-    mkfifo "$work/receiver.out"
-    chrt --idle 0 node tests/otlp-receiver/receiver.js --count-only --ignore-stdin \
-      >"$work/receiver.out" &
-    receiver_pid=$!
-    read -r ports <"$work/receiver.out"
-    grpc_port=$(echo "$ports" | sed 's/.*"grpc":\([0-9]*\).*/\1/')
-    env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port)
-    ;;
-  dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
-esac
-env "${env[@]}" "$server" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
-  sleep 0.05
-done
-curl -sf -o /dev/null -u "root:$password" -d '{"sql":"CREATE NAMESPACE b; CREATE TABLE b.parallel (id BIGINT PRIMARY KEY AUTO_INCREMENT, worker INT, value TEXT)"}' \
-  "http://127.0.0.1:$port/v1/api/sql"
-cat >"$work/parallel.lua" <<EOS
-wrk.method = "POST"
-wrk.path = "/v1/api/sql"
-wrk.headers["Authorization"] = "Basic $auth"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"sql":"INSERT INTO b.parallel (worker, value) VALUES (1, \'x\')"}'
-EOS
+source bench/tracing_setup.sh
+tracing_setup thread-cpu 18192
+[[ $config == export ]] && start_receiver
+start_server "$config"
 
 ticks_per_s=$(getconf CLK_TCK)
 # "tid name ticks" for every thread of a process (utime + stime).
@@ -90,8 +45,7 @@ TIMEFORMAT='%U %S'  # bash's `time`: the client's user and system CPU seconds
 wrk_ticks=$(awk -v hz="$ticks_per_s" '{printf "%d", ($1 + $2) * hz}' "$work/wrk.time")
 thread_ticks "$server_pid" | LC_ALL=C sort -k1,1 >"$work/after"
 [[ -n $receiver_pid ]] && receiver_after=$(process_ticks "$receiver_pid")
-grep -q "Non-2xx" "$work/wrk.out" && { echo "error answers from the server:" >&2; cat "$work/wrk.out" >&2; exit 1; }
-rate=$(awk '/Requests\/sec/ {printf "%d", $2}' "$work/wrk.out")
+rate=$(wrk_rate <"$work/wrk.out")
 requests=$((rate * seconds))
 
 echo "$config: $rate requests/s over ${seconds}s (one worker, wrk -t1 -c10)"
