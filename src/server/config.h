@@ -81,7 +81,8 @@ struct OtlpSection {
   // a sampled `traceparent` is always traced. Default: 1.
   double sample_ratio = 1.0;
   // Traces waiting for export; more are dropped and counted. Default: 4096 (~0.1 s of
-  // single-row INSERTs at full speed, ~6 MB encoded).
+  // single-row INSERTs at full speed; queued encoded, ~1.1-1.5 KB each, and a queue slot keeps
+  // at most 4 KB between uses: 6-16 MB).
   int max_queue_traces = 4096;
   // Spans per export request. Default: 8192 (~1 MB, within collectors' usual 4 MiB limit).
   int max_batch_spans = 8192;

@@ -48,6 +48,15 @@ inline char* PutVarint(char* p, uint64_t v) {
 // encoded spans are written into it once, through a cursor.
 class ByteBuffer {
  public:
+  ByteBuffer() = default;
+  ByteBuffer(ByteBuffer&& other) noexcept { *this = std::move(other); }
+  ByteBuffer& operator=(ByteBuffer&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    return *this;
+  }
+
   char* data() { return data_.get(); }
   const char* data() const { return data_.get(); }
   size_t size() const { return size_; }
@@ -75,7 +84,7 @@ class ByteBuffer {
 
  private:
   void Grow(size_t used, size_t n) {
-    const size_t capacity = std::max({capacity_ * 2, used + n, size_t{4096}});
+    const size_t capacity = std::max({capacity_ * 2, used + n, size_t{256}});
     std::unique_ptr<char[]> data(new char[capacity]);
     if (used > 0) std::memcpy(data.get(), data_.get(), used);
     data_ = std::move(data);
@@ -515,14 +524,18 @@ class SpanEncoder {
 
 void EncodeOtlpRequest(std::span<const Trace* const> traces, const OtlpResource& resource,
                        std::string* out) {
-  SpanEncoder encoder;
-  ByteBuffer spans;
+  // Per-thread scratch, warm from call to call as the exporter's own.
+  thread_local SpanEncoder encoder;
+  thread_local ByteBuffer spans;
+  thread_local ByteBuffer head;
+  spans.clear();
+  head.clear();
   for (const Trace* t : traces) {
     if (t != nullptr) encoder.Append(*t, 0, t->spans().size(), &spans, nullptr);
   }
-  ByteBuffer head;
   RequestFrame(resource).AppendHead(spans.size(), &head);
   out->append(head.view()).append(spans.view());
+  if (spans.capacity() > (size_t{1} << 20)) spans.Release();  // not kept for a rare huge one
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,7 +655,7 @@ struct EncodedTrace {
     if (bytes.capacity() > kKeepBytes) bytes.Release();
     if (span_ends.capacity() > kKeepBytes / 64) std::vector<uint32_t>().swap(span_ends);
   }
-  static constexpr size_t kKeepBytes = 16 * 1024;  // an INSERT trace takes ~1.5 KB
+  static constexpr size_t kKeepBytes = 4096;  // an INSERT trace takes ~1.1-1.5 KB
 };
 
 }  // namespace
@@ -688,6 +701,11 @@ struct OtlpExporter::State {
   size_t batch_size = 0;
   ByteBuffer body;
 
+  // A full request is waiting, or the queue is half full (many small traces: a full batch
+  // of spans may never come before the queue overflows). REQUIRES: mu held.
+  bool BatchReady() const {
+    return pending_spans >= options.max_batch_spans || count * 2 >= ring.size();
+  }
   void Run();
   // Takes whole traces off the front, up to max_batch_spans spans (at least one trace).
   // REQUIRES: mu held, count > 0.
@@ -708,7 +726,7 @@ void OtlpExporter::State::Run() {
   std::unique_lock<std::mutex> lk(mu);
   Clock::time_point next = Clock::now() + delay;
   for (;;) {
-    cv.wait_until(lk, next, [&] { return stopping || pending_spans >= options.max_batch_spans; });
+    cv.wait_until(lk, next, [&] { return stopping || BatchReady(); });
     while (count > 0) {
       if (stopping && Clock::now() >= flush_deadline) {
         DropQueued();
@@ -728,11 +746,16 @@ void OtlpExporter::State::Run() {
 
 void OtlpExporter::State::TakeBatch() {
   size_t spans = 0;
+  size_t bytes = 0;
   while (count > 0) {
     EncodedTrace& slot = ring[head];
     const size_t n = slot.spans();
-    if (batch_size > 0 && spans + n > options.max_batch_spans) break;
+    const size_t b = slot.bytes.size();
+    if (batch_size > 0 &&
+        (spans + n > options.max_batch_spans || bytes + b > options.max_batch_bytes))
+      break;
     spans += n;
+    bytes += b;
     pending_spans -= n;
     if (batch_size == batch.size()) batch.emplace_back();
     std::swap(batch[batch_size++], slot);
@@ -812,6 +835,7 @@ OtlpExporter::OtlpExporter(std::unique_ptr<OtlpTransport> transport, OtlpResourc
     : state_(std::make_unique<State>()) {
   options.max_queue_traces = std::max<size_t>(options.max_queue_traces, 1);
   options.max_batch_spans = std::max<size_t>(options.max_batch_spans, 1);
+  options.max_batch_bytes = std::max<size_t>(options.max_batch_bytes, 1);
   options.schedule_delay_ms = std::max(options.schedule_delay_ms, 1);
   options.max_retries = std::max(options.max_retries, 0);
   options.retry_backoff_ms = std::max(options.retry_backoff_ms, 0);
@@ -838,7 +862,12 @@ bool OtlpExporter::Enqueue(const Trace& trace) {
   thread_local SpanEncoder encoder;
   thread_local EncodedTrace spare;
   const size_t n = trace.spans().size();
+  // The pre-check reads `refusing` without the lock: a trace that finds it set is refused and
+  // counted even if a slot frees up meanwhile (as Accepting() documents).
   const bool encode = !s.refusing.load(std::memory_order_relaxed);
+  struct TrimSpare {  // on every way out: the spare lets go of a very large trace's bytes
+    ~TrimSpare() { spare.Trim(); }
+  } trim_spare;
   if (encode) {
     spare.bytes.clear();
     spare.span_ends.clear();
@@ -855,14 +884,13 @@ bool OtlpExporter::Enqueue(const Trace& trace) {
       s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+    const bool ready_before = s.BatchReady();
     std::swap(s.ring[(s.head + s.count) % s.ring.size()], spare);
     ++s.count;
     s.UpdateRefusing();
-    const size_t before = s.pending_spans;
     s.pending_spans += n;
-    wake = before < s.options.max_batch_spans && s.pending_spans >= s.options.max_batch_spans;
+    wake = !ready_before && s.BatchReady();  // one notification per batch, not per trace
   }
-  spare.Trim();
   s.enqueued.fetch_add(1, std::memory_order_relaxed);
   if (wake) s.cv.notify_one();
   return true;

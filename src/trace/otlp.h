@@ -15,7 +15,9 @@
 // gets end = start); attributes keep their type (string/bool/int/double AnyValue); events carry
 // time, name and fields; status: unset -> absent, OK -> code 1, ERROR -> code 2 with the error
 // message, plus attributes `error.code` (ErrorCodeName) and `error.message` (when non-empty)
-// after the span's own attributes; dropped_attributes_count from SpanRecord::dropped_attrs.
+// after the span's own attributes (at most kMaxAttributes of those, a key set twice keeping its
+// last value: AttributeLayout); dropped_attributes_count counts the rest, with those dropped at
+// the trace's cap while recording (SpanRecord::dropped_attrs).
 // The resource carries service.name, service.version and host.name (the last two only when
 // non-empty); the instrumentation scope carries scope_name / scope_version.
 //
@@ -100,6 +102,11 @@ struct ExporterOptions {
   // Spans per Export request. Whole traces are packed; a trace is split only when it alone
   // holds more spans than this (then it goes out in several requests).
   size_t max_batch_spans = 8192;
+  // Encoded bytes per Export request: batching stops before a request would grow past this,
+  // whatever its span count (Jaeger and the OpenTelemetry Collector refuse gRPC messages over
+  // 4 MiB by default). A single trace larger than this still goes out whole (split only by
+  // max_batch_spans).
+  size_t max_batch_bytes = 3 << 20;
   // Pending traces are exported at least this often; max_batch_spans pending spans start an
   // export at once.
   int schedule_delay_ms = 500;
@@ -138,9 +145,10 @@ class OtlpExporter {
   OtlpExporter& operator=(const OtlpExporter&) = delete;
 
   // Queues a finished trace: a snapshot, or a finished recording whose span ids have been
-  // drawn (Trace::AssignSpanIds; the Tracer's consumers get such traces). The trace is read
-  // only during the call. Returns false (and counts it) when the queue is full or the exporter
-  // is shut down.
+  // drawn (Trace::AssignSpanIds; the Tracer's consumers get such traces). Its spans are
+  // encoded here, on the calling thread; the trace is read only during the call. Returns false
+  // (and counts it) when the queue is full or the exporter is shut down; "full" is read first
+  // without the lock (Accepting()), so a trace may be refused just as a slot frees up.
   bool Enqueue(const Trace& trace);
   // The same for a snapshot; false without counting for a null one.
   bool Enqueue(std::shared_ptr<const Trace> trace);

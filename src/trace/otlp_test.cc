@@ -544,6 +544,11 @@ TEST(OtlpEncodeTest, ARecordingEncodesToTheBytesOfItsSnapshot) {
   ASSERT_EQ(r.spans.size(), 6u);
   EXPECT_EQ(r.spans[1].attrs.size(), 4u);  // rows, ratio, error.code, error.message
   EXPECT_EQ(r.spans[2].attrs.size(), static_cast<size_t>(kMaxAttributes));
+  EXPECT_EQ(r.spans[2].dropped_attrs, 2u);
+  ASSERT_NE(r.spans[1].Attr("rows"), nullptr);
+  EXPECT_EQ(r.spans[1].Attr("rows")->i, 3);    // the last value
+  EXPECT_EQ(r.spans[1].attrs[0].key, "rows");  // in the first place
+  ASSERT_EQ(r.spans[1].events.size(), 1u);
 }
 
 TEST(OtlpEncodeTest, EmptyInputStillGivesAValidRequestAndAppends) {
@@ -751,6 +756,31 @@ TEST(OtlpExporterTest, ExportsFinishedRecordingsAsTheirSnapshots) {
   }
 }
 
+TEST(OtlpExporterTest, AHalfFullQueueOfSmallTracesExportsWithoutWaiting) {
+  // One-span traces never add up to max_batch_spans before the queue (8 traces) is full:
+  // the exporter starts at half a queue instead of waiting out the schedule delay.
+  auto fake = std::make_shared<FakeState>();
+  ExporterOptions options = FastOptions(8192, 600'000);
+  options.max_queue_traces = 8;
+  OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, options);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(exporter.Enqueue(MakeTrace(1, i + 1)));
+  EXPECT_TRUE(fake->WaitForCalls(1));
+  exporter.Shutdown(10'000);
+  EXPECT_EQ(exporter.stats().exported_spans, 4u);
+  EXPECT_EQ(exporter.stats().dropped_queue_full, 0u);
+}
+
+TEST(OtlpExporterTest, RequestsStopAtMaxBatchBytes) {
+  auto fake = std::make_shared<FakeState>();
+  ExporterOptions options = FastOptions(100, 600'000);
+  options.max_batch_bytes = 1;  // every trace alone is over it: one trace per request
+  OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, options);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(exporter.Enqueue(MakeTrace(2, i + 1)));
+  exporter.Shutdown(10'000);
+  EXPECT_EQ(fake->request_spans, (std::vector<size_t>{2, 2, 2}));
+  EXPECT_EQ(exporter.stats().exported_spans, 6u);
+}
+
 TEST(OtlpExporterTest, FullBatchExportsWithoutWaitingForTheScheduleDelay) {
   auto fake = std::make_shared<FakeState>();
   OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, FastOptions(6, 600'000));
@@ -764,9 +794,18 @@ TEST(OtlpExporterTest, FullBatchExportsWithoutWaitingForTheScheduleDelay) {
 TEST(OtlpExporterTest, TraceLargerThanABatchIsSplit) {
   auto fake = std::make_shared<FakeState>();
   OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, FastOptions(8, 600'000));
-  ASSERT_TRUE(exporter.Enqueue(MakeTrace(20, 1)));
+  const auto trace = MakeTrace(20, 1);
+  ASSERT_TRUE(exporter.Enqueue(trace));
   exporter.Shutdown(10'000);
   EXPECT_EQ(fake->request_spans, (std::vector<size_t>{8, 8, 4}));
+  // The pieces hold the trace's spans in order, each once.
+  std::vector<std::string> sent;
+  for (const std::string& body : fake->bodies) {
+    for (const DSpan& s : Decode(body).spans) sent.push_back(s.span_id);
+  }
+  ASSERT_EQ(sent.size(), 20u);
+  for (size_t i = 0; i < sent.size(); ++i)
+    EXPECT_EQ(sent[i], BigEndian(trace->spans()[i].id.value)) << "span " << i;
   EXPECT_EQ(exporter.stats().exported_spans, 20u);
   EXPECT_EQ(exporter.stats().exported_requests, 3u);
 }

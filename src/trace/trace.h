@@ -5,15 +5,18 @@
 // records a child of the thread's current span and becomes the current span until it ends.
 // When no trace is installed (tracing disabled, or the trace was not sampled) a Span costs one
 // thread-local load and one branch: no clock read, no record. Records are kept as they come
-// (attributes appended with their span's index, span ids drawn when asked for); readers get an
-// immutable snapshot (Trace::Snapshot()) in which that is sorted out: the trace store's queries
-// and the exporters (see jaeger.h, otlp.h), which get copies through a TraceSink (bounded; drops
-// the whole trace when full, never blocks the request).
+// (attributes appended with their span's index, span ids drawn when asked for); readers sort
+// that out: the trace store's queries get an immutable snapshot (Trace::Snapshot(); see
+// jaeger.h), the OTLP exporter reads a finished recording through an AttributeLayout (otlp.h),
+// getting a copy through a TraceSink (bounded; drops the whole trace when full, never blocks
+// the request).
 //
 // Conventions (shared/spec/tracing.md): times are nanoseconds since the Unix epoch; span ids are
-// random and non-zero; span names and attribute keys are compile-time constants (string
-// literals): records keep the pointer, never a copy. String attribute values are copied into the
-// trace's own arena, so callers may pass temporaries.
+// random and non-zero; span names, attribute keys and event names and field keys are
+// compile-time constants (string literals, static storage): records keep the pointer, never a
+// copy, and readers may remember a literal by its address (the OTLP encoder caches lengths so).
+// String attribute values are copied into the trace's own arena, so callers may pass
+// temporaries.
 //
 // Thread-safety: a Trace, Span and ScopedTrace belong to one thread. A snapshot is immutable and
 // may be read by any number of threads.
@@ -164,7 +167,8 @@ class Value {
   };
 };
 
-// One key/value of an event. `key` must be a string literal (or otherwise outlive the trace).
+// One key/value of an event. `key` must be a string literal (static storage: readers such as
+// the OTLP encoder remember literals by address).
 struct Field {
   const char* key;
   Value value;
@@ -350,7 +354,7 @@ class Trace {
   // True for a trace made by Snapshot().
   bool is_snapshot() const { return snapshot_; }
   // Becomes a copy of `other` (a recording trace), reusing this trace's storage where it is
-  // large enough: how the trace store keeps a finished trace without allocating.
+  // large enough: how the copy for the exporters is made without allocating.
   void CopyFrom(const Trace& other);
   // Draws an id for every span that has none yet (Snapshot() does it too): before copies are
   // made, so that they all show the same ids.
@@ -407,7 +411,8 @@ class Trace {
 
   // Reading (exporters: on snapshots).
   std::span<const SpanRecord> spans() const { return spans_; }
-  // A snapshot's attributes of `span` (one of spans()); empty on a trace still recording.
+  // A snapshot's attributes of `span` (one of spans()); empty on a recording, finished or not
+  // (read those through an AttributeLayout).
   std::span<const AttrRecord> AttributesOf(const SpanRecord& span) const {
     if (span.attr_count == 0) return {};
     return {attrs_.data() + span.first_attr, span.attr_count};

@@ -277,8 +277,14 @@ TEST(AttributeLayoutTest, ARecordingReadsAsItsSnapshotDoes) {
     EXPECT_EQ(layout.dropped(t, span), snap->spans()[span].dropped_attrs);
     EXPECT_EQ(of_snapshot.dropped(*snap, span), snap->spans()[span].dropped_attrs);
   }
-  // The snapshot's own figures, so that the comparison above compares something.
-  EXPECT_EQ(snap->AttributesOf(snap->spans()[a]).size(), 3u);
+  // The snapshot's own figures (made through the same layout), against fixed expectations.
+  const auto a_attrs = snap->AttributesOf(snap->spans()[a]);
+  ASSERT_EQ(a_attrs.size(), 3u);
+  EXPECT_STREQ(a_attrs[0].key, "http.method");
+  EXPECT_STREQ(a_attrs[1].key, "http.route");
+  EXPECT_STREQ(a_attrs[2].key, "http.status_code");
+  const auto d_attrs = snap->AttributesOf(snap->spans()[d]);
+  for (size_t i = 0; i < d_attrs.size(); ++i) EXPECT_STREQ(d_attrs[i].key, keys[i]);  // k0..k7
   ASSERT_EQ(snap->AttributesOf(snap->spans()[b]).size(), 2u);
   EXPECT_EQ(snap->AttributesOf(snap->spans()[b])[0].int_value, 2);
   EXPECT_TRUE(snap->AttributesOf(snap->spans()[c]).empty());

@@ -181,8 +181,8 @@ void Tracer::Stop() {
 namespace {
 
 // One recycled trace per thread, taken and given back without the pool's mutex: in steady
-// state a request thread's Finish gives its own trace back here (the store keeps a copy) and
-// its next Begin takes it again, warm. (Traces belong to no Tracer: any one may use it.)
+// state a request thread's Finish puts here the trace the store evicted for its own, and its
+// next Begin takes it. (Traces belong to no Tracer: any one may use it.)
 thread_local std::unique_ptr<Trace> tls_spare;
 // The same for the copies queued for the exporters (refilled by TraceSink::TrySubmit).
 thread_local std::unique_ptr<Trace> tls_export_spare;

@@ -77,7 +77,7 @@ class TraceStore {
   mutable std::mutex mu_;
   // Calls fn(trace) under the mutex for the stored traces, newest first, until it returns false,
   // taking the mutex for at most kWalkChunk traces at a time: a query over the whole store
-  // never holds up Add (the request threads) for long. Traces added meanwhile are not visited;
+  // never holds up Keep (the request threads) for long. Traces added meanwhile are not visited;
   // the walk ends where it meets traces they overwrote.
   template <typename Fn>
   void Walk(Fn&& fn) const;
@@ -136,8 +136,9 @@ class Tracer {
   // A recycled trace, already begun from `traceparent` (see Trace::Begin) with this tracer's
   // sampler; null when tracing is disabled.
   std::unique_ptr<Trace> Begin(std::string_view traceparent);
-  // Hands a finished trace over (sampled: copied into the store, and queued for the consumers),
-  // then back to the pool.
+  // Hands a finished trace over. Sampled: a copy is queued for the consumers (if any), the
+  // trace itself goes into the store, and the trace the store evicts goes to the thread's spare
+  // (or the pool) for the next Begin. Unsampled: straight to the spare or the pool.
   void Finish(std::unique_ptr<Trace> trace);
   // Waits until everything finished before this call has reached the consumers (tests,
   // shutdown). Stored traces are in the store as soon as Finish returns.

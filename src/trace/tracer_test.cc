@@ -235,8 +235,12 @@ TEST(TracerTest, OnceTheStoreIsFullRequestsRecordIntoTheTracesItEvicts) {
     }
     tracer.Finish(std::move(trace));
   }
-  // The third Finish evicts the first request's trace (a store of two) and hands it back: the
+  // While the store fills, each request records into a trace of its own (the store keeps it);
+  // the third Finish evicts the first request's trace (a store of two) and hands it back: the
   // fourth request records into it.
+  EXPECT_NE(recorded[0], recorded[1]);
+  EXPECT_NE(recorded[1], recorded[2]);
+  EXPECT_NE(recorded[0], recorded[2]);
   EXPECT_EQ(recorded[3], recorded[0]);
   EXPECT_EQ(tracer.store().size(), 2u);
 }
