@@ -43,7 +43,7 @@ for round in $(seq "$rounds"); do
     single=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | wrk_rate)
     parallel=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | wrk_rate)
     exported=""
-    if [[ $config == export ]]; then  # what really left: exported vs dropped spans
+    if [[ $config == export* ]]; then  # what really left: exported vs dropped spans
       sleep 1  # one more export interval
       exported=$(curl -s "http://127.0.0.1:$port/metrics" | awk '
         /^kalamdb_otlp_exported_spans_total / {e = $2}

@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
 # thread-cpu.sh: where the CPU goes, per server thread, per request, under single-row INSERTs
 # on 10 connections (wrk), for one tracing configuration of compare-tracing.sh:
-#   off | store | export (to tests/otlp-receiver --count-only, at idle priority) | dead
+#   off | store | export (to tests/otlp-receiver --count-only, at idle priority) |
+#   export-http (the same over OTLP/HTTP) | dead
 # For each named server thread (kalam-http-N, kalam-traces, kalam-otlp, ...; unnamed ones
 # are RocksDB's and gRPC's), and for wrk and the receiver: CPU seconds over the run, the share
 # of one core, and microseconds per request. The rate alone cannot say whether the worker,
 # the exporter or the receiver took the time; this can. One worker, as compare-tracing.sh.
 #
-# Usage: bench/thread-cpu.sh off|store|export|dead [--seconds S]
+# Usage: bench/thread-cpu.sh off|store|export|export-http|dead [--seconds S]
 # Needs: a release build, wrk, and for export node with tests/otlp-receiver's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 config=${1:-}
-[[ $config =~ ^(off|store|export|dead)$ ]] || { echo "usage: $0 off|store|export|dead [--seconds S]" >&2; exit 64; }
+[[ $config =~ ^(off|store|export|export-http|dead)$ ]] ||
+  { echo "usage: $0 off|store|export|export-http|dead [--seconds S]" >&2; exit 64; }
 shift
 rounds=1
 seconds=5
-usage="off|store|export|dead [--seconds S]"
+usage="off|store|export|export-http|dead [--seconds S]"
 source bench/options.sh
 parse_bench_options "$@"
 
 source bench/tracing_setup.sh
 tracing_setup thread-cpu 18192
-[[ $config == export ]] && start_receiver
+[[ $config == export* ]] && start_receiver
 start_server "$config"
 
 ticks_per_s=$(getconf CLK_TCK)
@@ -59,7 +61,7 @@ LC_ALL=C join "$work/before" "$work/after" | awk '{d = $5 - $3; if (d > 0) print
   while read -r name ticks; do line "$name" "$ticks"; done
 line "wrk (client)" "$wrk_ticks"
 [[ -n $receiver_pid ]] && line "receiver" "$((receiver_after - receiver_before))"
-if [[ $config == export ]]; then
+if [[ $config == export* ]]; then
   curl -s "http://127.0.0.1:$port/metrics" | awk '
     /^kalamdb_otlp_exported_spans_total / {e = $2}
     /^kalamdb_otlp_dropped_traces_total / {t = $2}

@@ -12,6 +12,7 @@
 #   store   100% of requests traced into the server's own store (the shipped default), no OTLP
 #   export  100% traced into the store and exported over OTLP/gRPC to the live receiver
 #           (start_receiver first)
+#   export-http  the same over OTLP/HTTP (protobuf POST /v1/traces) to the same receiver
 #   dead    100% traced, exporting to an endpoint where nothing listens
 # The server runs with one worker (WORKERS=N overrides; see compare-tracing.sh for why).
 # Workloads: $work/single.lua (single-row INSERTs with increasing ids into b.single) and
@@ -69,6 +70,7 @@ start_receiver() {
   local ports
   read -r ports <"$work/receiver.out"
   grpc_port=$(echo "$ports" | sed 's/.*"grpc":\([0-9]*\).*/\1/')
+  http_port=$(echo "$ports" | sed 's/.*"http":\([0-9]*\).*/\1/')
 }
 
 start_server() {
@@ -80,6 +82,10 @@ start_server() {
     off) env+=(KALAMDB_TRACES_ENABLED=false) ;;
     store) ;;
     export) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port) ;;
+    export-http)
+      env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_PROTOCOL=http
+        KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:$http_port/v1/traces)
+      ;;
     dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
   esac
   env "${env[@]}" "$server" >"$work/server.log" 2>&1 &

@@ -306,8 +306,8 @@ function accept(transport, req, bytes, encoding, enums) {
     return mode;
   }
   if (countOnly) {
-    // Benchmarks: accept and count requests and bytes, keep nothing; spans are not decoded
-    // on gRPC (GET /spans then lists only the latest export).
+    // Benchmarks: accept and count requests and bytes, keep nothing; protobuf spans are not
+    // decoded (GET /spans then lists only the latest export).
     const n = req.countOnly ? 0 : countSpans(req);
     state.exports.length = 0;
     countedSpans += n;
@@ -484,7 +484,10 @@ function startHttp(port, root, enums) {
       else if (encoding === 'deflate') decoded = zlib.inflateSync(body);
       else if (encoding === 'identity' || encoding === '') decoded = body;
       else throw new BadRequest(`unsupported content encoding ${JSON.stringify(encoding)}`);
-      if (isProto) {
+      if (isProto && countOnly) {
+        // --count-only: no decode at all, as on gRPC (benchmarks measure the exporter).
+        obj = { countOnly: true };
+      } else if (isProto) {
         obj = RequestType.toObject(RequestType.decode(decoded), TO_OBJECT_OPTIONS);
       } else {
         obj = camelCaseKeys(JSON.parse(decoded.toString('utf8')));
