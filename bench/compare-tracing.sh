@@ -18,7 +18,8 @@
 # plus wrk on two cores run ~40% slower than one: that placement coin flip, not tracing,
 # would decide the comparison.
 #
-# Usage: bench/compare-tracing.sh [--rounds N] [--seconds S] [--markdown]
+# Usage: [CONFIGS="off store ..."] [CLIENT=wrk|kalam] bench/compare-tracing.sh [--rounds N]
+#        [--seconds S] [--markdown]   (configurations: off store export export-http dead)
 # Needs: a release build (build/release/kalamdb-server), wrk, node with tests/otlp-receiver's
 # packages (npm ci there). Stops everything it started.
 set -euo pipefail
@@ -35,13 +36,43 @@ source bench/tracing_setup.sh
 tracing_setup compare-tracing 18191
 start_receiver  # for the "export" configuration
 
+# CLIENT=kalam measures with the product's own benchmark instead of wrk: `kalam bench insert
+# --duration S` (single-row, 100-row batches, 10 parallel workers; its client runs on the same
+# two cores too).
+client=${CLIENT:-wrk}
+case $client in
+  wrk)
+    workloads=(single parallel)
+    titles=("single-row, 1 connection" "single-row, 10 connections")
+    ;;
+  kalam)
+    kalam=build/release/kalam
+    [[ -x $kalam ]] || { echo "build the release preset first (./dev.sh build)" >&2; exit 1; }
+    workloads=(single batched parallel)
+    titles=("single-row (rows/s)" "100-row batches (rows/s)" "10 parallel workers (rows/s)")
+    ;;
+  *) echo "CLIENT is wrk or kalam" >&2; exit 64 ;;
+esac
+# rows_per_sec of one workload in kalam bench's --json output.
+kalam_rate() {
+  grep -o "\"$1\":{[^}]*}" "$work/bench.json" | grep -o '"rows_per_sec":[0-9.]*' |
+    awk -F: '{printf "%d", $2}'
+}
+
 declare -A results
 configs=(${CONFIGS:-off store export dead})  # CONFIGS="off store" runs a subset
 for round in $(seq "$rounds"); do
   for config in "${configs[@]}"; do
     start_server "$config"
-    single=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | wrk_rate)
-    parallel=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | wrk_rate)
+    declare -A rate_of=()
+    if [[ $client == wrk ]]; then
+      rate_of[single]=$(wrk -t1 -c1 -d"${seconds}s" -s "$work/single.lua" "http://127.0.0.1:$port/" | wrk_rate)
+      rate_of[parallel]=$(wrk -t1 -c10 -d"${seconds}s" -s "$work/parallel.lua" "http://127.0.0.1:$port/" | wrk_rate)
+    else
+      "$kalam" bench insert --url "http://127.0.0.1:$port" -p "$password" --duration "$seconds" \
+        --json "$work/bench.json" >/dev/null
+      for w in "${workloads[@]}"; do rate_of[$w]=$(kalam_rate "$w"); done
+    fi
     exported=""
     if [[ $config == export* ]]; then  # what really left: exported vs dropped spans
       sleep 1  # one more export interval
@@ -52,34 +83,49 @@ for round in $(seq "$rounds"); do
         END {printf " (exported %d spans, dropped %d spans + %d traces)", e, d, t}')
     fi
     stop_server
-    results[$config.single]+="$single "
-    results[$config.parallel]+="$parallel "
-    echo "round $round $config: single $single/s, parallel $parallel/s$exported" >&2
+    line="round $round $config:"
+    for w in "${workloads[@]}"; do
+      results[$config.$w]+="${rate_of[$w]} "
+      line+=" $w ${rate_of[$w]}/s"
+    done
+    echo "$line$exported" >&2
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A med
 for config in "${configs[@]}"; do
-  for w in single parallel; do med[$config.$w]=$(echo "${results[$config.$w]}" | median); done
+  for w in "${workloads[@]}"; do med[$config.$w]=$(echo "${results[$config.$w]}" | median); done
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 if ((markdown)); then
-  echo "| configuration | single-row, 1 connection | ratio to off | single-row, 10 connections | ratio to off |"
-  echo "|---|---:|---:|---:|---:|"
+  header="| configuration |"
+  rule="|---|"
+  for t in "${titles[@]}"; do
+    header+=" $t | ratio to off |"
+    rule+="---:|---:|"
+  done
+  echo "$header"
+  echo "$rule"
 else
-  printf '%-8s %12s %8s %12s %8s\n' config single ratio parallel ratio
+  printf '%-12s' config
+  for w in "${workloads[@]}"; do printf ' %12s %8s' "$w" ratio; done
+  printf '\n'
 fi
 for config in "${configs[@]}"; do
-  s=${med[$config.single]}
-  p=${med[$config.parallel]}
-  rs=$(ratio "$s" "${med[off.single]}")
-  rp=$(ratio "$p" "${med[off.parallel]}")
   if ((markdown)); then
-    echo "| $config | $s/s | $rs | $p/s | $rp |"
+    row="| $config |"
+    for w in "${workloads[@]}"; do
+      row+=" ${med[$config.$w]}/s | $(ratio "${med[$config.$w]}" "${med[off.$w]}") |"
+    done
+    echo "$row"
   else
-    printf '%-8s %10s/s %8s %10s/s %8s\n' "$config" "$s" "$rs" "$p" "$rp"
+    printf '%-12s' "$config"
+    for w in "${workloads[@]}"; do
+      printf ' %10s/s %8s' "${med[$config.$w]}" "$(ratio "${med[$config.$w]}" "${med[off.$w]}")"
+    done
+    printf '\n'
   fi
 done
-echo "(medians of $rounds rounds x ${seconds}s each; rounds alternate off, store, export, dead)" >&2
+echo "(medians of $rounds rounds x ${seconds}s each; rounds alternate ${configs[*]}; client $client)" >&2
