@@ -210,7 +210,7 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
     finished_.fetch_add(1, std::memory_order_relaxed);
     if (!consumers_.empty() && OfferToConsumers()) {
       // The exporters' copy goes to the collector, which hands it to them off this thread;
-      // ids first, so that it and the store's copy show the same ones.
+      // ids first, so that the copy and the trace the store keeps show the same ones.
       trace->AssignSpanIds();
       std::unique_ptr<Trace> copy = std::move(tls_export_spare);
       if (copy == nullptr) copy = std::make_unique<Trace>();
