@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -554,7 +555,12 @@ TEST(TracesQualityTest, CyclesAndFollowsFromAreHandled) {
 }
 
 TEST(TracesRealJaegerTest, ReadsJaegersOwnOutput) {
-  TraceSet set = LoadSet(std::string(KALAMDB_SHARED_DIR) + "/fixtures/jaeger/otlp2jaeger-out.json");
+  // The fixture lives beside the repository (../shared), not in it: a checkout without it skips
+  // this test, as JaegerTest.MatchesRealJaegerOutputForFixture does, instead of failing.
+  const std::string path =
+      std::string(KALAMDB_SHARED_DIR) + "/fixtures/jaeger/otlp2jaeger-out.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "fixture not found: " << path;
+  TraceSet set = LoadSet(path);
   ASSERT_EQ(set.traces.size(), 1u);
   EXPECT_EQ(set.SpanCount(), 2u);
   const Trace& t = set.traces[0];
