@@ -44,57 +44,11 @@ inline char* PutVarint(char* p, uint64_t v) {
   return p;
 }
 
-// A growable byte buffer that, unlike std::string's resize, does not zero the room it adds:
-// encoded spans are written into it once, through a cursor.
-class ByteBuffer {
- public:
-  ByteBuffer() = default;
-  ByteBuffer(ByteBuffer&& other) noexcept { *this = std::move(other); }
-  ByteBuffer& operator=(ByteBuffer&& other) noexcept {
-    data_ = std::move(other.data_);
-    size_ = std::exchange(other.size_, 0);
-    capacity_ = std::exchange(other.capacity_, 0);
-    return *this;
-  }
+// Encoded bytes: a RecordArray grows without zeroing what it adds (std::string's resize zeroes),
+// and the writer below fills its reserved room through a cursor.
+using Bytes = internal::RecordArray<char>;
 
-  char* data() { return data_.get(); }
-  const char* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-  size_t capacity() const { return capacity_; }
-  std::string_view view() const { return {data_.get(), size_}; }
-  void clear() { size_ = 0; }
-  // Frees the storage.
-  void Release() {
-    data_.reset();
-    size_ = capacity_ = 0;
-  }
-  // Room for `n` bytes past `used` (<= capacity()); the contents up to `used` are kept.
-  char* Room(size_t used, size_t n) {
-    if (capacity_ - used < n) [[unlikely]]
-      Grow(used, n);
-    return data_.get() + used;
-  }
-  // REQUIRES: n <= capacity().
-  void set_size(size_t n) { size_ = n; }
-  void Append(std::string_view bytes) {
-    char* p = Room(size_, bytes.size());
-    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
-    size_ += bytes.size();
-  }
-
- private:
-  void Grow(size_t used, size_t n) {
-    const size_t capacity = std::max({capacity_ * 2, used + n, size_t{256}});
-    std::unique_ptr<char[]> data(new char[capacity]);
-    if (used > 0) std::memcpy(data.get(), data_.get(), used);
-    data_ = std::move(data);
-    capacity_ = capacity;
-  }
-
-  std::unique_ptr<char[]> data_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
+std::string_view View(const Bytes& bytes) { return {bytes.data(), bytes.size()}; }
 
 static_assert(std::endian::native == std::endian::little, "PutLittleEndian64 stores as is");
 inline void PutLittleEndian64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }
@@ -129,7 +83,7 @@ class PbWriter {
   // Appends to *out. Bytes are written through a cursor into space the buffer already holds
   // (grown in large steps, not zeroed), not by one append per field; Done() sets the buffer's
   // size to what was written and must be called last.
-  explicit PbWriter(ByteBuffer* out) : out_(out), len_(out->size()) {}
+  explicit PbWriter(Bytes* out) : out_(out), len_(out->size()) {}
 
   void Varint(uint64_t v) { len_ = PutVarint(Ensure(10), v) - out_->data(); }
   void Tag(uint32_t field, WireType type) { Varint((field << 3) | type); }
@@ -211,9 +165,17 @@ class PbWriter {
 
  private:
   // Room for `n` bytes at the cursor; returns the cursor.
-  char* Ensure(size_t n) { return out_->Room(len_, n); }
+  char* Ensure(size_t n) {
+    if (out_->capacity() - len_ < n) [[unlikely]]
+      Grow(n);
+    return out_->data() + len_;
+  }
+  void Grow(size_t n) {
+    out_->set_size(len_);  // so that the bytes written so far move with the storage
+    out_->reserve(std::max({out_->capacity() * 2, len_ + n, size_t{256}}));
+  }
 
-  ByteBuffer* out_;
+  Bytes* out_;
   size_t len_;  // bytes written (the buffer's size is set by Done)
 };
 
@@ -386,21 +348,21 @@ class RequestFrame {
   }
 
   // Appends the head of a request whose spans' fields, `spans_bytes` bytes in all, follow.
-  void AppendHead(size_t spans_bytes, ByteBuffer* out) const {
+  void AppendHead(size_t spans_bytes, Bytes* out) const {
     const size_t scope_spans = scope_.size() + spans_bytes;
     const size_t resource_spans =
         resource_.size() + LengthDelimitedSize(f::kResourceSpansScopeSpans, scope_spans);
     PbWriter w(out);
     w.LengthPrefix(f::kRequestResourceSpans, resource_spans);
-    w.Raw(resource_.view());
+    w.Raw(View(resource_));
     w.LengthPrefix(f::kResourceSpansScopeSpans, scope_spans);
-    w.Raw(scope_.view());
+    w.Raw(View(scope_));
     w.Done();
   }
 
  private:
-  ByteBuffer resource_;  // ResourceSpans.resource, tag included
-  ByteBuffer scope_;     // ScopeSpans.scope, tag included
+  Bytes resource_;  // ResourceSpans.resource, tag included
+  Bytes scope_;     // ScopeSpans.scope, tag included
 };
 
 // Encodes spans as ScopeSpans.spans fields, straight from a finished recording (or a snapshot):
@@ -412,7 +374,7 @@ class SpanEncoder {
   // is given, the end offset in *out of each span is appended to it. Span ids must have been
   // drawn (Trace::AssignSpanIds; a snapshot has them): a span without one is sent with an
   // invalid (empty) id.
-  void Append(const Trace& trace, size_t begin, size_t end, ByteBuffer* out,
+  void Append(const Trace& trace, size_t begin, size_t end, Bytes* out,
               std::vector<uint32_t>* span_ends) {
     const std::span<const SpanRecord> spans = trace.spans();
     end = std::min(end, spans.size());
@@ -526,16 +488,16 @@ void EncodeOtlpRequest(std::span<const Trace* const> traces, const OtlpResource&
                        std::string* out) {
   // Per-thread scratch, warm from call to call as the exporter's own.
   thread_local SpanEncoder encoder;
-  thread_local ByteBuffer spans;
-  thread_local ByteBuffer head;
+  thread_local Bytes spans;
+  thread_local Bytes head;
   spans.clear();
   head.clear();
   for (const Trace* t : traces) {
     if (t != nullptr) encoder.Append(*t, 0, t->spans().size(), &spans, nullptr);
   }
   RequestFrame(resource).AppendHead(spans.size(), &head);
-  out->append(head.view()).append(spans.view());
-  if (spans.capacity() > (size_t{1} << 20)) spans.Release();  // not kept for a rare huge one
+  out->append(View(head)).append(View(spans));
+  if (spans.capacity() > (size_t{1} << 20)) spans = Bytes();  // not kept for a rare huge one
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,12 +609,12 @@ namespace {
 // A queued trace, already encoded: its spans as ScopeSpans.spans fields (SpanEncoder), ready to
 // be concatenated into a request. Queue slots keep their storage for the next trace.
 struct EncodedTrace {
-  ByteBuffer bytes;
+  Bytes bytes;
   std::vector<uint32_t> span_ends;  // end offset in `bytes` of each span
   size_t spans() const { return span_ends.size(); }
   // Lets go of storage a very large trace left behind.
   void Trim() {
-    if (bytes.capacity() > kKeepBytes) bytes.Release();
+    if (bytes.capacity() > kKeepBytes) bytes = Bytes();
     if (span_ends.capacity() > kKeepBytes / 64) std::vector<uint32_t>().swap(span_ends);
   }
   static constexpr size_t kKeepBytes = 4096;  // an INSERT trace takes ~1.1-1.5 KB
@@ -699,7 +661,7 @@ struct OtlpExporter::State {
   // request body.
   std::vector<EncodedTrace> batch;
   size_t batch_size = 0;
-  ByteBuffer body;
+  Bytes body;
 
   // A full request is waiting, or the queue is half full (many small traces: a full batch
   // of spans may never come before the queue overflows). REQUIRES: mu held.
@@ -780,7 +742,7 @@ void OtlpExporter::State::ExportBatch() {
       const size_t to = first.span_ends[end - 1];
       body.clear();
       frame.AppendHead(to - from, &body);
-      body.Append(first.bytes.view().substr(from, to - from));
+      body.Append(first.bytes.data() + from, to - from);
       SendBody(end - begin);
     }
     return;
@@ -794,13 +756,13 @@ void OtlpExporter::State::ExportBatch() {
   if (spans == 0) return;
   body.clear();
   frame.AppendHead(bytes, &body);
-  for (size_t i = 0; i < batch_size; ++i) body.Append(batch[i].bytes.view());
+  for (size_t i = 0; i < batch_size; ++i) body.Append(batch[i].bytes.data(), batch[i].bytes.size());
   SendBody(spans);
 }
 
 void OtlpExporter::State::SendBody(size_t span_count) {
   for (int attempt = 0;; ++attempt) {
-    SendResult r = transport->Send(body.view());
+    SendResult r = transport->Send(View(body));
     if (r.outcome == SendOutcome::kOk) {
       exported_requests.fetch_add(1, std::memory_order_relaxed);
       exported_spans.fetch_add(span_count, std::memory_order_relaxed);

@@ -439,13 +439,6 @@ std::shared_ptr<const Trace> Trace::Snapshot() {
   out->events_ = events_;
   out->fields_ = fields_;
   out->arena_ = arena_;
-  if (attrs_.empty()) {  // otherwise the loop below sets both for every span
-    for (SpanRecord& s : out->spans_) {
-      s.first_attr = 0;
-      s.attr_count = 0;
-    }
-    return out;
-  }
   thread_local AttributeLayout layout;
   layout.Build(*this);
   out->attrs_.reserve(attrs_.size());  // exact, or a little over when keys repeat

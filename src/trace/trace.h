@@ -293,6 +293,9 @@ class RecordArray {
     capacity_ = static_cast<uint32_t>(n);
   }
   void clear() { size_ = 0; }
+  // For writers that fill reserved room through data() first: the records up to `n` become
+  // the contents. REQUIRES: n <= capacity().
+  void set_size(size_t n) { size_ = static_cast<uint32_t>(n); }
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }

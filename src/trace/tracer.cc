@@ -81,7 +81,7 @@ bool Matches(const Trace& trace, const TraceStore::Query& q) {
 
 std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
   std::vector<TraceSnapshot> out;
-  if (query.limit == 0 || capacity_ == 0) return out;
+  if (query.limit == 0) return out;
   // Raw copies under the mutex (a memcpy each), snapshots (allocating, sorting) outside it.
   std::vector<std::unique_ptr<Trace>> copies;
   size_t found = 0;
@@ -97,7 +97,6 @@ std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
 }
 
 TraceSnapshot TraceStore::Get(const TraceId& id) const {
-  if (capacity_ == 0) return nullptr;
   std::unique_ptr<Trace> copy;
   Walk([&](Trace& trace) {
     if (trace.trace_id() != id) return true;
@@ -111,12 +110,10 @@ TraceSnapshot TraceStore::Get(const TraceId& id) const {
 std::vector<std::string> TraceStore::Operations() const {
   // Names are string literals: collect distinct pointers first, then strings.
   std::set<const char*> names;
-  if (capacity_ > 0) {
-    Walk([&](Trace& trace) {
-      for (const SpanRecord& s : trace.spans()) names.insert(s.name);
-      return true;
-    });
-  }
+  Walk([&](Trace& trace) {
+    for (const SpanRecord& s : trace.spans()) names.insert(s.name);
+    return true;
+  });
   std::set<std::string> sorted;
   for (const char* name : names) {
     if (name != nullptr) sorted.insert(name);

@@ -78,7 +78,8 @@ class TraceStore {
   // Calls fn(trace) under the mutex for the stored traces, newest first, until it returns false,
   // taking the mutex for at most kWalkChunk traces at a time: a query over the whole store
   // never holds up Keep (the request threads) for long. Traces added meanwhile are not visited;
-  // the walk ends where it meets traces they overwrote.
+  // the walk ends where it meets traces they overwrote. An empty store (capacity 0 included)
+  // visits nothing.
   template <typename Fn>
   void Walk(Fn&& fn) const;
   static constexpr size_t kWalkChunk = 256;
@@ -119,7 +120,7 @@ class Tracer {
   Tracer& operator=(const Tracer&) = delete;
 
   // Consumers see every collected trace on the collector thread, in order: the finished
-  // recording as the request thread left it, span ids drawn (the same ids as the store's copy),
+  // recording as the request thread left it, span ids drawn (the same ids as the stored trace),
   // valid only during the call; Trace::CopyFrom keeps one. Register before Start(). A consumer
   // must not block (the OTLP exporter encodes and enqueues).
   // A consumer that can say it would drop a trace anyway (a full export queue) passes ready()
