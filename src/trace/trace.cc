@@ -372,6 +372,132 @@ void Trace::CopyFrom(const Trace& other) {
   fields_ = other.fields_;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The packed form: this header, then the span, attribute, event and field records, then the
+// arena (padded to 8 bytes). Records are trivially copyable and their sizes multiples of 8, so
+// every part stays aligned.
+
+namespace {
+
+struct PackedHeader {
+  uint64_t anchor_ticks;
+  int64_t anchor_ns;
+  int64_t begin_ns;
+  double ns_per_tick;
+  TraceId trace_id;
+  SpanId remote_parent;
+  uint64_t dropped_spans;
+  uint64_t max_spans;
+  uint64_t max_attrs;
+  uint32_t spans;
+  uint32_t attrs;
+  uint32_t events;
+  uint32_t fields;
+  uint32_t arena;
+  int32_t current;
+  bool sampled;
+  bool snapshot;
+};
+
+static_assert(sizeof(PackedHeader) % 8 == 0 && sizeof(SpanRecord) % 8 == 0 &&
+              sizeof(AttrRecord) % 8 == 0 && sizeof(EventRecord) % 8 == 0);
+static_assert(std::is_trivially_copyable_v<PackedHeader>);
+
+constexpr size_t RoundUp8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+const PackedHeader& HeaderOf(const std::byte* block) {
+  return *reinterpret_cast<const PackedHeader*>(block);
+}
+
+template <typename T>
+size_t CopyRecords(std::byte* at, const T* records, size_t n) {
+  if (n > 0) std::memcpy(at, records, n * sizeof(T));
+  return n * sizeof(T);
+}
+
+}  // namespace
+
+size_t Trace::PackedSize() const {
+  return sizeof(PackedHeader) + spans_.size() * sizeof(SpanRecord) +
+         attrs_.size() * sizeof(AttrRecord) + events_.size() * sizeof(EventRecord) +
+         fields_.size() * sizeof(AttrRecord) + RoundUp8(arena_.size());
+}
+
+void Trace::PackTo(std::byte* block) const {
+  PackedHeader h;
+  h.anchor_ticks = anchor_ticks_;
+  h.anchor_ns = anchor_ns_;
+  h.begin_ns = begin_ns_;
+  h.ns_per_tick = ns_per_tick_;
+  h.trace_id = trace_id_;
+  h.remote_parent = remote_parent_;
+  h.dropped_spans = dropped_spans_;
+  h.max_spans = max_spans_;
+  h.max_attrs = max_attrs_;
+  h.spans = static_cast<uint32_t>(spans_.size());
+  h.attrs = static_cast<uint32_t>(attrs_.size());
+  h.events = static_cast<uint32_t>(events_.size());
+  h.fields = static_cast<uint32_t>(fields_.size());
+  h.arena = static_cast<uint32_t>(arena_.size());
+  h.current = current_;
+  h.sampled = sampled_;
+  h.snapshot = snapshot_;
+  std::memcpy(block, &h, sizeof(h));
+  std::byte* at = block + sizeof(h);
+  at += CopyRecords(at, spans_.data(), spans_.size());
+  at += CopyRecords(at, attrs_.data(), attrs_.size());
+  at += CopyRecords(at, events_.data(), events_.size());
+  at += CopyRecords(at, fields_.data(), fields_.size());
+  CopyRecords(at, arena_.data(), arena_.size());
+}
+
+void Trace::UnpackFrom(const std::byte* block) {
+  const PackedHeader& h = HeaderOf(block);
+  anchor_ticks_ = h.anchor_ticks;
+  anchor_ns_ = h.anchor_ns;
+  begin_ns_ = h.begin_ns;
+  ns_per_tick_ = h.ns_per_tick;
+  trace_id_ = h.trace_id;
+  remote_parent_ = h.remote_parent;
+  dropped_spans_ = h.dropped_spans;
+  max_spans_ = h.max_spans;
+  max_attrs_ = h.max_attrs;
+  current_ = h.current;
+  sampled_ = h.sampled;
+  snapshot_ = h.snapshot;
+  const std::byte* at = block + sizeof(h);
+  const auto* spans = reinterpret_cast<const SpanRecord*>(at);
+  at += h.spans * sizeof(SpanRecord);
+  const auto* attrs = reinterpret_cast<const AttrRecord*>(at);
+  at += h.attrs * sizeof(AttrRecord);
+  const auto* events = reinterpret_cast<const EventRecord*>(at);
+  at += h.events * sizeof(EventRecord);
+  const auto* fields = reinterpret_cast<const AttrRecord*>(at);
+  at += h.fields * sizeof(AttrRecord);
+  spans_.clear();
+  spans_.Append(spans, h.spans);
+  attrs_.clear();
+  attrs_.Append(attrs, h.attrs);
+  events_.assign(events, events + h.events);
+  fields_.assign(fields, fields + h.fields);
+  arena_.clear();
+  arena_.Append(reinterpret_cast<const char*>(at), h.arena);
+}
+
+TraceId PackedTrace::trace_id() const { return HeaderOf(block_).trace_id; }
+
+std::span<SpanRecord> PackedTrace::mutable_spans() const {
+  return {reinterpret_cast<SpanRecord*>(block_ + sizeof(PackedHeader)), HeaderOf(block_).spans};
+}
+
+std::span<const SpanRecord> PackedTrace::spans() const { return mutable_spans(); }
+
+void PackedTrace::AssignSpanIds() {
+  for (SpanRecord& s : mutable_spans()) {
+    if (!s.id.valid()) s.id = SpanId::Random();
+  }
+}
+
 SpanId Trace::SpanIdOf(int32_t index) {
   SpanId& id = spans_[index].id;
   if (!id.valid()) id = SpanId::Random();

@@ -325,8 +325,8 @@ class Trace {
  public:
   struct Options {
     // Preallocated records; more are allocated on demand (once: Reset keeps the capacity).
-    // Sized for a single-row INSERT (14 spans, 29 attributes, ~60 bytes of strings): the trace
-    // store keeps the last 10,000 traces as they were recorded (tracer.h).
+    // Sized for a single-row INSERT (14 spans, 29 attributes, ~60 bytes of strings); a request
+    // thread records every request into the same trace (tracer.h), which grows once if need be.
     size_t span_capacity = 16;
     size_t event_capacity = 0;
     size_t field_capacity = 0;
@@ -362,6 +362,14 @@ class Trace {
   // Draws an id for every span that has none yet (Snapshot() does it too): before copies are
   // made, so that they all show the same ids.
   void AssignSpanIds();
+
+  // The packed form (how the trace store keeps traces): the whole trace in one contiguous
+  // block of PackedSize() bytes, a multiple of 8, written with a few sequential copies.
+  size_t PackedSize() const;
+  // Writes the packed form into `block` (8-byte aligned, PackedSize() bytes).
+  void PackTo(std::byte* block) const;
+  // Becomes the trace packed at `block` (as CopyFrom would of the packed trace).
+  void UnpackFrom(const std::byte* block);
 
   // When Begin() ran, in Unix nanoseconds on this trace's clock.
   int64_t begin_ns() const { return begin_ns_; }
@@ -489,6 +497,22 @@ class Trace {
   std::vector<EventRecord> events_;
   std::vector<AttrRecord> fields_;
   internal::RecordArray<char> arena_;
+};
+
+// A trace packed by Trace::PackTo, read in place (the trace store's filters): its ids and span
+// records, without unpacking the rest.
+class PackedTrace {
+ public:
+  explicit PackedTrace(std::byte* block) : block_(block) {}
+  TraceId trace_id() const;
+  std::span<const SpanRecord> spans() const;
+  // Draws an id for every span that has none yet, in place: every later unpacking shows them.
+  void AssignSpanIds();
+  const std::byte* block() const { return block_; }
+
+ private:
+  std::span<SpanRecord> mutable_spans() const;
+  std::byte* block_;
 };
 
 // How the attributes of a trace read, per span, in either form: a snapshot's contiguous ranges,

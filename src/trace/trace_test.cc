@@ -232,6 +232,61 @@ TEST(SpanTest, AttributesEventsAndErrors) {
   EXPECT_GE(e.time_ns, r.start_ns);
 }
 
+TEST(TraceTest, PackAndUnpackGiveBackTheSameTrace) {
+  Trace t;
+  t.Begin(TraceId{7, 8}, SpanId{9}, true);
+  {
+    ScopedTrace scope(t);
+    Span root("root", SpanKind::kServer);
+    root.SetAttribute("table", "app.t");  // an arena string
+    root.SetAttribute("rows", 2);
+    Span child("child");
+    child.AddEvent("retry", {{"attempt", 1}, {"why", "busy"}});
+    child.SetError(ErrorCode::kAlreadyExists, "seven bytes");
+  }
+  t.SpanIdOf(1);  // one span id drawn, the other still missing
+  std::vector<std::byte> block(t.PackedSize() + 8);
+  ASSERT_EQ(t.PackedSize() % 8, 0u);
+  block.back() = std::byte{0x5a};  // past the end: must stay untouched
+  t.PackTo(block.data());
+  EXPECT_EQ(block.back(), std::byte{0x5a});
+
+  PackedTrace packed(block.data());
+  EXPECT_EQ(packed.trace_id(), t.trace_id());
+  ASSERT_EQ(packed.spans().size(), 2u);
+  EXPECT_STREQ(packed.spans()[1].name, "child");
+  EXPECT_FALSE(packed.spans()[0].id.valid());
+  EXPECT_EQ(packed.spans()[1].id, t.spans()[1].id);
+  packed.AssignSpanIds();  // in place: every later unpacking shows these
+  EXPECT_TRUE(packed.spans()[0].id.valid());
+
+  Trace u;
+  u.Begin();
+  u.AddSpan("leftover", SpanKind::kInternal, kNoSpan, 1);  // replaced entirely
+  u.UnpackFrom(block.data());
+  EXPECT_EQ(u.trace_id(), t.trace_id());
+  EXPECT_EQ(u.remote_parent(), t.remote_parent());
+  EXPECT_TRUE(u.sampled());
+  EXPECT_EQ(u.begin_ns(), t.begin_ns());
+  ASSERT_EQ(u.spans().size(), 2u);
+  EXPECT_EQ(u.spans()[0].id, packed.spans()[0].id);
+  EXPECT_EQ(u.spans()[1].parent, 0);
+  EXPECT_EQ(u.spans()[1].end_ns, t.spans()[1].end_ns);
+  EXPECT_EQ(u.ErrorMessageOf(u.spans()[1]), "seven bytes");
+  ASSERT_EQ(u.attributes().size(), 2u);
+  EXPECT_EQ(u.StringOf(u.attributes()[0]), "app.t");
+  ASSERT_EQ(u.events().size(), 1u);
+  EXPECT_STREQ(u.events()[0].name, "retry");
+  ASSERT_EQ(u.fields().size(), 2u);
+  EXPECT_EQ(u.StringOf(u.fields()[1]), "busy");
+  // The unpacked trace reads as the original does.
+  const auto a = t.Snapshot();
+  const auto b = u.Snapshot();
+  ASSERT_EQ(b->attributes().size(), a->attributes().size());
+  EXPECT_EQ(b->AttributesOf(b->spans()[0]).size(), 2u);
+  EXPECT_EQ(b->spans()[1].error_code, ErrorCode::kAlreadyExists);
+}
+
 TEST(AttributeLayoutTest, ARecordingReadsAsItsSnapshotDoes) {
   // Attributes of three spans set interleaved, with a repeated key and one span over the cap:
   // the layout of the recording lists what the snapshot holds, in the same order.

@@ -13,25 +13,43 @@ namespace kalamdb::trace {
 // ---------------------------------------------------------------------------------------------
 // TraceStore
 
-TraceStore::TraceStore(size_t capacity) : capacity_(capacity) {
-  ring_.reserve(std::min<size_t>(capacity, 1024));
-}
+TraceStore::TraceStore(size_t capacity, size_t max_bytes)
+    : capacity_(capacity),
+      max_bytes_(max_bytes != 0 ? max_bytes
+                                : std::max(capacity * kBytesPerTrace, kMinDefaultBytes)) {}
 
-void TraceStore::Add(const Trace& trace) {
+void TraceStore::Keep(const Trace& trace) {
   if (capacity_ == 0) return;
-  auto copy = std::make_unique<Trace>(trace);
-  Keep(copy);
-}
-
-void TraceStore::Keep(std::unique_ptr<Trace>& trace) {
-  if (capacity_ == 0 || trace == nullptr) return;
+  const size_t size = trace.PackedSize();
   std::lock_guard lock(mu_);
-  if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(trace));
-  } else {
-    std::swap(ring_[added_ % capacity_], trace);
+  if (size > max_bytes_) [[unlikely]] {
+    ++too_large_;
+    return;
   }
+  if (bytes_ == nullptr) [[unlikely]] {
+    // Untouched pages of the ring cost no memory until traces fill them.
+    bytes_.reset(new std::byte[max_bytes_]);
+    entries_.resize(capacity_);
+  }
+  uint64_t at = head_;
+  size_t offset = head_offset_;
+  if (size > max_bytes_ - offset) {  // the next lap, from the start
+    at += max_bytes_ - offset;
+    offset = 0;
+  }
+  const uint64_t end = at + size;
+  // Evict the oldest traces whose bytes this one overwrites, and one when the index is full.
+  while (oldest_ < added_ &&
+         (added_ - oldest_ >= capacity_ || entries_[oldest_slot_].position + max_bytes_ < end)) {
+    ++oldest_;
+    if (++oldest_slot_ == capacity_) oldest_slot_ = 0;
+  }
+  trace.PackTo(bytes_.get() + offset);
+  entries_[next_slot_] = {at, offset};
+  if (++next_slot_ == capacity_) next_slot_ = 0;
   ++added_;
+  head_ = end;
+  head_offset_ = offset + size;
 }
 
 template <typename Fn>
@@ -43,11 +61,10 @@ void TraceStore::Walk(Fn&& fn) const {
   }
   for (;;) {
     std::lock_guard lock(mu_);
-    const uint64_t oldest = added_ > capacity_ ? added_ - capacity_ : 0;
     for (size_t n = 0; n < kWalkChunk; ++n) {
-      if (seq <= oldest) return;  // visited all, or the rest was overwritten meanwhile
+      if (seq <= oldest_) return;  // visited all, or the rest was overwritten meanwhile
       --seq;
-      if (!fn(*ring_[seq % capacity_])) return;
+      if (!fn(PackedTrace(bytes_.get() + entries_[seq % capacity_].offset))) return;
     }
   }
 }
@@ -55,8 +72,7 @@ void TraceStore::Walk(Fn&& fn) const {
 namespace {
 
 // The span a query's filters apply to: the first span named `operation`, or the root.
-const SpanRecord* MatchingSpan(const Trace& trace, const std::string& operation) {
-  const auto& spans = trace.spans();
+const SpanRecord* MatchingSpan(std::span<const SpanRecord> spans, const std::string& operation) {
   if (spans.empty()) return nullptr;
   if (operation.empty()) return &spans.front();
   for (const SpanRecord& s : spans) {
@@ -65,8 +81,8 @@ const SpanRecord* MatchingSpan(const Trace& trace, const std::string& operation)
   return nullptr;
 }
 
-bool Matches(const Trace& trace, const TraceStore::Query& q) {
-  const SpanRecord* s = MatchingSpan(trace, q.operation);
+bool Matches(const PackedTrace& trace, const TraceStore::Query& q) {
+  const SpanRecord* s = MatchingSpan(trace.spans(), q.operation);
   if (s == nullptr) return false;
   const int64_t start_us = s->start_ns / 1000;
   const int64_t duration = std::max<int64_t>(0, s->end_ns - s->start_ns);
@@ -77,19 +93,26 @@ bool Matches(const Trace& trace, const TraceStore::Query& q) {
   return true;
 }
 
+// An unpacked copy of a stored trace, its span ids drawn into the store first.
+std::unique_ptr<Trace> CopyOf(PackedTrace trace) {
+  trace.AssignSpanIds();
+  auto copy = std::make_unique<Trace>();
+  copy->UnpackFrom(trace.block());
+  return copy;
+}
+
 }  // namespace
 
 std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
   std::vector<TraceSnapshot> out;
   if (query.limit == 0) return out;
-  // Raw copies under the mutex (a memcpy each), snapshots (allocating, sorting) outside it.
+  // Unpacked copies under the mutex (a few memcpys each), snapshots (allocating, sorting)
+  // outside it.
   std::vector<std::unique_ptr<Trace>> copies;
-  size_t found = 0;
-  Walk([&](Trace& trace) {
+  Walk([&](PackedTrace trace) {
     if (!Matches(trace, query)) return true;
-    trace.AssignSpanIds();
-    copies.push_back(std::make_unique<Trace>(trace));
-    return ++found < query.limit;
+    copies.push_back(CopyOf(trace));
+    return copies.size() < query.limit;
   });
   out.reserve(copies.size());
   for (auto& copy : copies) out.push_back(copy->Snapshot());
@@ -98,10 +121,9 @@ std::vector<TraceSnapshot> TraceStore::Find(const Query& query) const {
 
 TraceSnapshot TraceStore::Get(const TraceId& id) const {
   std::unique_ptr<Trace> copy;
-  Walk([&](Trace& trace) {
+  Walk([&](PackedTrace trace) {
     if (trace.trace_id() != id) return true;
-    trace.AssignSpanIds();
-    copy = std::make_unique<Trace>(trace);
+    copy = CopyOf(trace);
     return false;
   });
   return copy != nullptr ? copy->Snapshot() : nullptr;
@@ -110,7 +132,7 @@ TraceSnapshot TraceStore::Get(const TraceId& id) const {
 std::vector<std::string> TraceStore::Operations() const {
   // Names are string literals: collect distinct pointers first, then strings.
   std::set<const char*> names;
-  Walk([&](Trace& trace) {
+  Walk([&](PackedTrace trace) {
     for (const SpanRecord& s : trace.spans()) names.insert(s.name);
     return true;
   });
@@ -123,7 +145,12 @@ std::vector<std::string> TraceStore::Operations() const {
 
 size_t TraceStore::size() const {
   std::lock_guard lock(mu_);
-  return ring_.size();
+  return static_cast<size_t>(added_ - oldest_);
+}
+
+uint64_t TraceStore::too_large() const {
+  std::lock_guard lock(mu_);
+  return too_large_;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +160,7 @@ Tracer::Tracer(TracerOptions options)
     : options_(options),
       sampler_(options.sample_ratio),
       sink_(std::max<size_t>(1, options.queue_traces)),
-      store_(options.store_max_traces) {}
+      store_(options.store_max_traces, options.store_max_bytes) {}
 
 Tracer::~Tracer() { Stop(); }
 
@@ -178,8 +205,8 @@ void Tracer::Stop() {
 namespace {
 
 // One recycled trace per thread, taken and given back without the pool's mutex: in steady
-// state a request thread's Finish puts here the trace the store evicted for its own, and its
-// next Begin takes it. (Traces belong to no Tracer: any one may use it.)
+// state a request thread records every request into the same trace, which stays in its core's
+// cache. (Traces belong to no Tracer: any one may use it.)
 thread_local std::unique_ptr<Trace> tls_spare;
 // The same for the copies queued for the exporters (refilled by TraceSink::TrySubmit).
 thread_local std::unique_ptr<Trace> tls_export_spare;
@@ -215,8 +242,7 @@ void Tracer::Finish(std::unique_ptr<Trace> trace) {
       sink_.TrySubmit(copy);  // hands back a recycled trace, or keeps ours when full
       if (copy != nullptr && copy->has_default_size()) tls_export_spare = std::move(copy);
     }
-    store_.Keep(trace);
-    if (trace == nullptr) return;  // kept, and the store was still filling
+    store_.Keep(*trace);
   }
   Recycle(std::move(trace));
 }

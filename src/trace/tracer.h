@@ -1,13 +1,13 @@
 // tracer.h: the server's tracing runtime: where request traces come from and where they go.
 //
-// A request thread calls Tracer::Begin() to get a recycled Trace (no allocation in steady
-// state), installs it with ScopedTrace, records spans, and hands it back with Finish(). Finish
-// never waits for a consumer: a sampled trace itself goes into the TraceStore (the last
-// `store_max_traces` traces, served by /v1/api/traces), which hands back the trace it evicted:
-// that one, reset, records the thread's next request (one spare per thread, then a pool), so
-// storing copies nothing. When there are consumers (the OTLP exporter), Finish first copies the
-// trace into a recycled one and queues that in a bounded TraceSink (full: the whole trace is
-// dropped for them and counted). Unsampled traces go straight back to the pool.
+// A request thread calls Tracer::Begin() to get a recycled Trace (in steady state the same one
+// for each of its requests: no allocation, and its records stay in the core's cache), installs
+// it with ScopedTrace, records spans, and hands it back with Finish(). Finish never waits for a
+// consumer: a sampled trace is packed into the TraceStore (the last `store_max_traces` traces,
+// served by /v1/api/traces). When there are consumers (the OTLP exporter), Finish first copies
+// the trace into a recycled one and queues that in a bounded TraceSink (full: the whole trace
+// is dropped for them and counted). The trace then goes back to the thread's spare (or the
+// pool).
 //
 // A collector thread drains the sink every `collect_interval_ms`, passes each copy to the
 // consumers and recycles it.
@@ -31,23 +31,31 @@
 
 namespace kalamdb::trace {
 
-// The last N finished traces, newest last, kept as they were recorded: storing one swaps the
-// finished recording itself into the ring under the mutex and hands back the trace it evicts
-// (Keep), so the request path copies nothing; the work of turning a recording into its
-// readable form is left to the rare reader: queries copy what they return under the mutex, a
+// The last N finished traces, newest last, packed (Trace::PackTo) into one preallocated ring
+// of bytes: storing a trace is a few sequential copies into memory next to the previous
+// trace's, under the mutex, with no allocation; the request thread keeps recording into its
+// own trace, which stays in its core's cache (recording straight into memory last touched
+// 10,000 traces ago cost more than the copy). The work of turning a packed trace back into a
+// readable one is left to the rare reader: queries unpack what they return under the mutex, a
 // bounded number of traces at a time (Walk), and make the snapshots (Trace::Snapshot())
 // outside it.
 class TraceStore {
  public:
-  explicit TraceStore(size_t capacity);
+  // Ring bytes per trace of capacity when `max_bytes` is 0: an INSERT's trace packs into
+  // ~1.7 KB, so a full store of them holds `capacity` traces; larger traces make it hold fewer.
+  // At least kMinDefaultBytes, so that a small store still holds large traces.
+  static constexpr size_t kBytesPerTrace = 2048;
+  static constexpr size_t kMinDefaultBytes = size_t{4} << 20;
 
-  // Keeps `trace` itself (a finished recording) as the newest and hands back in it the trace
-  // it evicted (to be reset and reused), or null while the store is still filling; with
-  // capacity 0, or a null `trace`, it leaves `trace` alone. Holds the store's mutex for a
-  // pointer swap; waits only for queries, which take it for at most kWalkChunk traces at a time.
-  void Keep(std::unique_ptr<Trace>& trace);
-  // Keeps an exact-size copy of `trace` (tests, and callers that keep their trace).
-  void Add(const Trace& trace);
+  // At most `capacity` traces in at most `max_bytes` (0: capacity * kBytesPerTrace, at least
+  // kMinDefaultBytes) of ring, allocated when the first trace is kept.
+  explicit TraceStore(size_t capacity, size_t max_bytes = 0);
+
+  // Keeps a packed copy of `trace` as the newest, evicting the oldest traces whose room it
+  // needs (or the oldest when `capacity` are kept). A trace larger than the whole ring is not
+  // kept (counted in too_large()); capacity 0 keeps nothing. Holds the store's mutex for the
+  // copy; waits only for queries, which take it for at most kWalkChunk traces at a time.
+  void Keep(const Trace& trace);
 
   struct Query {
     // A trace matches when one of its spans has this name (empty: any trace).
@@ -71,24 +79,43 @@ class TraceStore {
 
   size_t size() const;
   size_t capacity() const { return capacity_; }
+  size_t max_bytes() const { return max_bytes_; }
+  uint64_t too_large() const;
 
  private:
-  const size_t capacity_;
-  mutable std::mutex mu_;
-  // Calls fn(trace) under the mutex for the stored traces, newest first, until it returns false,
-  // taking the mutex for at most kWalkChunk traces at a time: a query over the whole store
-  // never holds up Keep (the request threads) for long. Traces added meanwhile are not visited;
-  // the walk ends where it meets traces they overwrote. An empty store (capacity 0 included)
-  // visits nothing.
+  // Calls fn(PackedTrace) under the mutex for the stored traces, newest first, until it returns
+  // false, taking the mutex for at most kWalkChunk traces at a time: a query over the whole
+  // store never holds up Keep (the request threads) for long. Traces added meanwhile are not
+  // visited; the walk ends where it meets traces they overwrote. An empty store (capacity 0
+  // included) visits nothing.
   template <typename Fn>
   void Walk(Fn&& fn) const;
   static constexpr size_t kWalkChunk = 256;
 
-  // Guarded by mu_; a ring once full: the trace with sequence number s (0 = the first ever
-  // added) is in ring_[s % capacity_] while s >= added_ - capacity_. Queries draw missing span
-  // ids into a stored trace (under mu_), so every query shows the same ids.
-  std::vector<std::unique_ptr<Trace>> ring_;
-  uint64_t added_ = 0;  // guarded by mu_: traces ever added
+  // Where a stored trace is: at bytes_[offset], whole (a trace that would cross the ring's end
+  // starts the next lap instead). `position` counts bytes over every lap (it never wraps): the
+  // trace is overwritten once a later trace ends more than max_bytes_ past it.
+  struct Entry {
+    uint64_t position;
+    size_t offset;
+  };
+
+  const size_t capacity_;
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  // Guarded by mu_. The traces with sequence numbers (0 = the first ever kept) in
+  // [oldest_, added_) are stored; trace s is described by entries_[s % capacity_]. Queries
+  // draw missing span ids into a stored trace in place (under mu_), so every query shows the
+  // same ids.
+  std::unique_ptr<std::byte[]> bytes_;  // max_bytes_, allocated with the first trace
+  std::vector<Entry> entries_;
+  uint64_t added_ = 0;
+  uint64_t oldest_ = 0;
+  size_t next_slot_ = 0;    // added_ % capacity_
+  size_t oldest_slot_ = 0;  // oldest_ % capacity_
+  uint64_t head_ = 0;       // where the next trace goes: a position as in Entry ...
+  size_t head_offset_ = 0;  // ... and its offset
+  uint64_t too_large_ = 0;
 };
 
 struct TracerOptions {
@@ -100,6 +127,9 @@ struct TracerOptions {
   size_t queue_traces = 8192;
   // Traces kept for /v1/api/traces; 0 keeps none. Default: 10,000.
   size_t store_max_traces = 10000;
+  // The store's ring in bytes; 0: store_max_traces * TraceStore::kBytesPerTrace (20 MB), at
+  // least TraceStore::kMinDefaultBytes.
+  size_t store_max_bytes = 0;
   // How often the collector drains the queue for the consumers. Default: 20 ms.
   int collect_interval_ms = 20;
 };
@@ -137,9 +167,9 @@ class Tracer {
   // A recycled trace, already begun from `traceparent` (see Trace::Begin) with this tracer's
   // sampler; null when tracing is disabled.
   std::unique_ptr<Trace> Begin(std::string_view traceparent);
-  // Hands a finished trace over. Sampled: a copy is queued for the consumers (if any), the
-  // trace itself goes into the store, and the trace the store evicts goes to the thread's spare
-  // (or the pool) for the next Begin. Unsampled: straight to the spare or the pool.
+  // Hands a finished trace over. Sampled: a copy is queued for the consumers (if any) and the
+  // store keeps a packed copy. Then the trace goes to the thread's spare (or the pool) for the
+  // next Begin.
   void Finish(std::unique_ptr<Trace> trace);
   // Waits until everything finished before this call has reached the consumers (tests,
   // shutdown). Stored traces are in the store as soon as Finish returns.

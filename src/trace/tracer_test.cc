@@ -104,7 +104,7 @@ TEST(TracerTest, StoreKeepsTheNewestAndAnswersNewestFirst) {
                               1'000'000'000LL * (i + 1));
     t->EndSpan(root, 1'000'000'000LL * (i + 1) + 1000 * (i + 1));
     ids.push_back(t->trace_id());
-    store.Add(*t);
+    store.Keep(*t);
     t->Reset();  // the store kept a copy
   }
   EXPECT_EQ(store.size(), 3u);
@@ -165,7 +165,7 @@ TEST(TracerTest, StoreQueriesRunWhileTracesAreAdded) {
       const int32_t root = t.AddSpan("w", SpanKind::kServer, kNoSpan, static_cast<int64_t>(i));
       t.SetAttribute(root, "i", static_cast<int64_t>(i));
       t.EndSpan(root, static_cast<int64_t>(i) + 1);
-      store.Add(t);
+      store.Keep(t);
     }
     done.store(true);
   });
@@ -188,61 +188,102 @@ TEST(TracerTest, StoreQueriesRunWhileTracesAreAdded) {
   ASSERT_NE(store.Get(TraceId{0, 20'000}), nullptr);
 }
 
-TEST(TracerTest, TheStoreKeepsTheRecordingItselfAndHandsBackWhatItEvicts) {
-  TraceStore store(2);
-  std::vector<const Trace*> kept;
-  for (uint64_t i = 1; i <= 3; ++i) {
-    auto t = std::make_unique<Trace>();
-    t->Begin(TraceId{0, i}, {}, true);
-    t->EndSpan(t->AddSpan("root", SpanKind::kServer, kNoSpan, 10), 20);
-    kept.push_back(t.get());
-    store.Keep(t);
-    if (i <= 2) {
-      EXPECT_EQ(t, nullptr) << "still filling";
-    } else {
-      EXPECT_EQ(t.get(), kept[0]) << "the oldest comes back";
-      EXPECT_EQ(t->trace_id().lo, 1u);  // as it was: the caller resets it
-    }
-  }
-  EXPECT_EQ(store.size(), 2u);
-  EXPECT_EQ(store.Get(TraceId{0, 1}), nullptr);
-  ASSERT_NE(store.Get(TraceId{0, 3}), nullptr);
-  EXPECT_EQ(store.Get(TraceId{0, 3})->spans().size(), 1u);
-
-  // Capacity 0 keeps nothing and leaves the trace with the caller.
-  TraceStore none(0);
-  auto t = std::make_unique<Trace>();
-  const Trace* before = t.get();
-  none.Keep(t);
-  EXPECT_EQ(t.get(), before);
-  EXPECT_EQ(none.size(), 0u);
+// A trace with `spans` root-level spans named "s", trace id {0, lo}.
+Trace MakeTrace(uint64_t lo, int spans) {
+  Trace t;
+  t.Begin(TraceId{0, lo}, {}, true);
+  for (int i = 0; i < spans; ++i) t.EndSpan(t.AddSpan("s", SpanKind::kServer, kNoSpan, 10), 20);
+  return t;
 }
 
-TEST(TracerTest, OnceTheStoreIsFullRequestsRecordIntoTheTracesItEvicts) {
+TEST(TracerTest, TheStoreEvictsTheOldestForRoomInItsRing) {
+  const size_t one = MakeTrace(1, 1).PackedSize();
+  const size_t four = MakeTrace(1, 4).PackedSize();
+  ASSERT_GT(four, one);
+  // Room for three one-span traces (and a bit), more entries than that.
+  TraceStore store(10, 3 * one + one / 2);
+  for (uint64_t i = 1; i <= 3; ++i) store.Keep(MakeTrace(i, 1));
+  EXPECT_EQ(store.size(), 3u);
+  ASSERT_NE(store.Get(TraceId{0, 1}), nullptr);
+  // The fourth does not fit after the third: it starts the next lap and overwrites the first.
+  store.Keep(MakeTrace(4, 1));
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_EQ(store.Get(TraceId{0, 1}), nullptr);
+  for (uint64_t i = 2; i <= 4; ++i) {
+    const TraceSnapshot t = store.Get(TraceId{0, i});
+    ASSERT_NE(t, nullptr) << i;
+    EXPECT_EQ(t->spans().size(), 1u);
+  }
+  // A larger trace needs the room of more than one: the two oldest go.
+  store.Keep(MakeTrace(5, 4));
+  EXPECT_EQ(store.Get(TraceId{0, 2}), nullptr);
+  EXPECT_EQ(store.Get(TraceId{0, 3}), nullptr);
+  ASSERT_NE(store.Get(TraceId{0, 4}), nullptr);
+  ASSERT_NE(store.Get(TraceId{0, 5}), nullptr);
+  EXPECT_EQ(store.Get(TraceId{0, 5})->spans().size(), 4u);
+  EXPECT_EQ(store.size(), 2u);
+  auto all = store.Find(MakeQuery("", 10));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]->trace_id().lo, 5u);
+  EXPECT_EQ(all[1]->trace_id().lo, 4u);
+  EXPECT_EQ(store.too_large(), 0u);
+}
+
+TEST(TracerTest, TheStoreKeepsAtMostCapacityTracesAndRefusesOnesLargerThanItsRing) {
+  TraceStore store(2, 1 << 20);
+  for (uint64_t i = 1; i <= 5; ++i) store.Keep(MakeTrace(i, 2));
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.Get(TraceId{0, 3}), nullptr);
+  ASSERT_NE(store.Get(TraceId{0, 4}), nullptr);
+  ASSERT_NE(store.Get(TraceId{0, 5}), nullptr);
+
+  const Trace big = MakeTrace(9, 8);
+  TraceStore small(4, big.PackedSize() - 8);
+  small.Keep(MakeTrace(1, 1));
+  small.Keep(big);
+  EXPECT_EQ(small.too_large(), 1u);
+  EXPECT_EQ(small.size(), 1u);  // the refused trace evicted nothing
+  EXPECT_NE(small.Get(TraceId{0, 1}), nullptr);
+
+  TraceStore none(0);  // keeps nothing
+  none.Keep(MakeTrace(1, 1));
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_EQ(none.Get(TraceId{0, 1}), nullptr);
+  EXPECT_TRUE(none.Find(MakeQuery("")).empty());
+}
+
+TEST(TracerTest, TheStoreDefaultsToTwoKibibytesOfRingPerTraceAndAtLeastFourMebibytes) {
+  EXPECT_EQ(TraceStore(10'000).max_bytes(), 10'000u * 2048);
+  EXPECT_EQ(TraceStore(10).max_bytes(), size_t{4} << 20);  // a floor for small stores
+  EXPECT_EQ(TraceStore(10, 4096).max_bytes(), 4096u);
+}
+
+TEST(TracerTest, EveryRequestOfAThreadRecordsIntoTheSameTrace) {
   TracerOptions options;
   options.store_max_traces = 2;
   Tracer tracer(options);
   tracer.Start();
   std::vector<const Trace*> recorded;
+  std::vector<TraceId> ids;
   for (int i = 0; i < 4; ++i) {
     auto trace = tracer.Begin({});
     ASSERT_NE(trace, nullptr);
     EXPECT_TRUE(trace->spans().empty());  // reset before reuse
     recorded.push_back(trace.get());
+    ids.push_back(trace->trace_id());
     {
       ScopedTrace scope(*trace);
       Span root("root");
     }
     tracer.Finish(std::move(trace));
   }
-  // While the store fills, each request records into a trace of its own (the store keeps it);
-  // the third Finish evicts the first request's trace (a store of two) and hands it back: the
-  // fourth request records into it.
-  EXPECT_NE(recorded[0], recorded[1]);
-  EXPECT_NE(recorded[1], recorded[2]);
-  EXPECT_NE(recorded[0], recorded[2]);
-  EXPECT_EQ(recorded[3], recorded[0]);
+  // The store keeps packed copies; the thread's own trace comes back every time.
+  for (int i = 1; i < 4; ++i) EXPECT_EQ(recorded[i], recorded[0]);
   EXPECT_EQ(tracer.store().size(), 2u);
+  EXPECT_EQ(tracer.store().Get(ids[1]), nullptr);
+  ASSERT_NE(tracer.store().Get(ids[2]), nullptr);
+  ASSERT_NE(tracer.store().Get(ids[3]), nullptr);
+  EXPECT_STREQ(tracer.store().Get(ids[3])->spans()[0].name, "root");
 }
 
 TEST(TracerTest, AConsumerThatIsNotReadyGetsNoCopiesAndCountsThem) {
