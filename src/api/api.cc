@@ -381,6 +381,7 @@ void Api::Impl::Sql(const Request& request, Response& response) {
   }
   trace::Span auth_span("auth.check");
   auto principal = auth.Authenticate(authorization);
+  auth_span.EndWithLastChild();  // auth.basic or auth.bearer; the attributes are not timed
   if (auth_span.recording()) {
     if (std::string_view method = TrimSpaces(authorization);
         StartsWithIgnoreCase(method, "Basic ")) {
@@ -394,7 +395,6 @@ void Api::Impl::Sql(const Request& request, Response& response) {
     }
     auth_span.SetStatus(principal.status());
   }
-  auth_span.End();
   if (!principal.ok()) {
     ErrorCode code = principal.status().code();
     WireError wire = AuthWireError(code);
@@ -801,12 +801,12 @@ const char* MethodName(Method method) {
   return "OTHER";
 }
 
-// The request's start (steady clock, first byte read) on the trace's clock.
+// The request's start (steady clock, first byte read) on the trace's clock, through the
+// trace's steady-to-Unix offset (no clock read); never after the trace began.
 int64_t WallStart(const trace::Trace& trace, const Request& request) {
   const int64_t now = trace.begin_ns();
   if (request.start_ns == 0) return now;
-  const int64_t waited = SteadyNowNs() - request.start_ns;
-  return waited > 0 ? now - waited : now;
+  return std::min(now, trace.FromSteadyNs(request.start_ns));
 }
 
 }  // namespace

@@ -191,7 +191,8 @@ Status Engine::ExecuteTraced(const Session& session, std::string_view sql,
                              std::span<const Param> params, std::vector<QueryResult>* out,
                              std::string* failed_statement, TraceTail* tail) {
   thread_local Arena arena;
-  trace::Span split("sql.split");
+  // Opened right after sql.execute (ExecuteInto): it starts where sql.execute did.
+  trace::Span split("sql.split", trace::SpanKind::kInternal, trace::CurrentSpanStart());
   arena.Reset();
   auto statements = SplitStatements(sql, arena);
   split.SetStatus(statements.status());

@@ -443,7 +443,7 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
     Status st = context.store.Write(batch);
     if (key_lock.owns_lock()) key_lock.unlock();
     phase.SetStatus(st);
-    phase.End();
+    phase.EndWithLastChild();  // rocksdb.batch
     // A huge statement's buffers are not worth keeping for the next one.
     if (key_bytes.capacity() > (1u << 20)) {
       std::string().swap(key_bytes);

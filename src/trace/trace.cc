@@ -268,6 +268,7 @@ void Trace::Anchor() {
   struct Cached {
     uint64_t ticks = 0;
     int64_t ns = 0;
+    int64_t steady_to_unix_ns = 0;
     double ns_per_tick = 0;
   };
   thread_local Cached cached;
@@ -278,7 +279,9 @@ void Trace::Anchor() {
     cached.ns_per_tick = rate;
     cached.ticks = now;
     cached.ns = WallNanos();
+    cached.steady_to_unix_ns = cached.ns - MonotonicNanos();
   }
+  steady_to_unix_ns_ = cached.steady_to_unix_ns;
   ns_per_tick_ = cached.ns_per_tick;
   anchor_ticks_ = cached.ticks;
   anchor_ns_ = cached.ns;
@@ -351,6 +354,7 @@ void Trace::CopyHeaderFrom(const Trace& other) {
   anchor_ticks_ = other.anchor_ticks_;
   anchor_ns_ = other.anchor_ns_;
   begin_ns_ = other.begin_ns_;
+  steady_to_unix_ns_ = other.steady_to_unix_ns_;
   ns_per_tick_ = other.ns_per_tick_;
   trace_id_ = other.trace_id_;
   remote_parent_ = other.remote_parent_;
@@ -383,6 +387,7 @@ struct PackedHeader {
   uint64_t anchor_ticks;
   int64_t anchor_ns;
   int64_t begin_ns;
+  int64_t steady_to_unix_ns;
   double ns_per_tick;
   TraceId trace_id;
   SpanId remote_parent;
@@ -428,6 +433,7 @@ void Trace::PackTo(std::byte* block) const {
   h.anchor_ticks = anchor_ticks_;
   h.anchor_ns = anchor_ns_;
   h.begin_ns = begin_ns_;
+  h.steady_to_unix_ns = steady_to_unix_ns_;
   h.ns_per_tick = ns_per_tick_;
   h.trace_id = trace_id_;
   h.remote_parent = remote_parent_;
@@ -456,6 +462,7 @@ void Trace::UnpackFrom(const std::byte* block) {
   anchor_ticks_ = h.anchor_ticks;
   anchor_ns_ = h.anchor_ns;
   begin_ns_ = h.begin_ns;
+  steady_to_unix_ns_ = h.steady_to_unix_ns;
   ns_per_tick_ = h.ns_per_tick;
   trace_id_ = h.trace_id;
   remote_parent_ = h.remote_parent;
@@ -625,6 +632,17 @@ void Span::EndAt(int64_t end_ns) {
   trace_->EndSpan(index_, std::max(end_ns, trace_->spans()[index_].start_ns));
   trace_->set_current(trace_->spans()[index_].parent);
   ended_ = true;
+}
+
+void Span::EndWithLastChild() {
+  if (trace_ == nullptr || ended_) return;
+  const std::span<const SpanRecord> spans = trace_->spans();
+  const SpanRecord& last = spans.back();
+  if (last.parent == index_ && last.end_ns != 0) {
+    EndAt(last.end_ns);
+  } else {
+    EndAt(trace_->Now());
+  }
 }
 
 void Span::Next(const char* name) {

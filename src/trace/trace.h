@@ -375,6 +375,9 @@ class Trace {
   int64_t begin_ns() const { return begin_ns_; }
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const { return TicksToUnixNs(ReadTicks()); }
+  // A CLOCK_MONOTONIC time (std::chrono::steady_clock's on Linux) in Unix nanoseconds on this
+  // trace's clock, through the offset the anchor measured: no clock read.
+  int64_t FromSteadyNs(int64_t steady_ns) const { return steady_ns + steady_to_unix_ns_; }
 
   const TraceId& trace_id() const { return trace_id_; }
   const SpanId& remote_parent() const { return remote_parent_; }
@@ -486,6 +489,7 @@ class Trace {
   uint64_t anchor_ticks_ = 0;
   int64_t anchor_ns_ = 0;
   int64_t begin_ns_ = 0;
+  int64_t steady_to_unix_ns_ = 0;
   double ns_per_tick_ = 1.0;
   TraceId trace_id_;
   SpanId remote_parent_;
@@ -556,6 +560,15 @@ inline constinit thread_local Trace* tls_trace = nullptr;
 
 // The trace installed on this thread, or nullptr.
 inline Trace* CurrentTrace() { return internal::tls_trace; }
+
+// The start of the calling thread's current span, for a child opened right after its parent
+// (Span(name, kind, CurrentSpanStart())): one clock read fewer. 0 (which a Span takes for now)
+// when no trace is installed or no span is open.
+inline int64_t CurrentSpanStart() {
+  const Trace* t = internal::tls_trace;
+  if (t == nullptr || t->current() == kNoSpan) return 0;
+  return t->spans()[static_cast<size_t>(t->current())].start_ns;
+}
 
 // Installs `trace` as the calling thread's current trace for this object's lifetime, if the
 // trace is sampled; otherwise installs none (so Spans record nothing). Restores the previous
@@ -628,6 +641,10 @@ class Span {
   // The same at a given instant, for a span whose end is a time already read (its last
   // child's end, say): one clock read fewer. Not before the span's start.
   void EndAt(int64_t end_ns);
+  // Ends the span where its last child ended, when that child is the trace's latest span and
+  // has ended (a parent whose work ends with its last child's: one clock read fewer); otherwise
+  // now, as End().
+  void EndWithLastChild();
   // Ends this span and opens its next sibling `name` (a string literal) at the same instant:
   // sequential phases measured edge to edge, with one clock read per boundary and no gap
   // between them for the parent's self time. The object then stands for the new span.

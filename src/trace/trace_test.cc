@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -173,6 +174,56 @@ TEST(SpanTest, NextOpensSiblingsEdgeToEdge) {
   ASSERT_EQ(snap->AttributesOf(ss[3]).size(), 1u);
   EXPECT_EQ(snap->AttributesOf(ss[3])[0].int_value, 3);
   EXPECT_NE(ss[1].id, ss[2].id);
+}
+
+TEST(SpanTest, SharedBoundariesStartWithTheParentAndEndWithTheLastChild) {
+  EXPECT_EQ(CurrentSpanStart(), 0);  // no trace installed: "now" to a Span
+  Trace t;
+  t.Begin();
+  {
+    ScopedTrace scope(t);
+    EXPECT_EQ(CurrentSpanStart(), 0);  // no span open
+    Span check("auth.check");
+    {
+      Span method("auth.basic", SpanKind::kInternal, CurrentSpanStart());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // not counted
+    check.EndWithLastChild();
+    check.SetAttribute("user_id", "root");  // after its end, as the server does
+
+    Span alone("pk_check");  // no child: ends now
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    alone.EndWithLastChild();
+
+    Span parent("store.write");
+    {
+      Span batch("rocksdb.batch");
+      Span inner("inner");  // the latest span: a grandchild, not parent's child
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    parent.EndWithLastChild();
+  }
+  const auto& s = t.spans();
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_EQ(s[1].start_ns, s[0].start_ns);
+  EXPECT_EQ(s[0].end_ns, s[1].end_ns);
+  EXPECT_GE(s[1].end_ns - s[1].start_ns, 200'000);
+  EXPECT_GE(s[2].end_ns - s[2].start_ns, 200'000);
+  EXPECT_EQ(s[5].parent, 4);
+  EXPECT_GE(s[3].end_ns - s[4].end_ns, 200'000);
+}
+
+TEST(TraceTest, SteadyClockTimesMapOntoTheTracesClock) {
+  Trace t;
+  t.Begin();
+  const int64_t steady = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  const int64_t now = t.Now();
+  // The same instant on both clocks, within what a few clock reads and the rate's error allow.
+  EXPECT_NEAR(static_cast<double>(t.FromSteadyNs(steady)), static_cast<double>(now), 1e6);
+  EXPECT_EQ(t.FromSteadyNs(steady + 5000) - t.FromSteadyNs(steady), 5000);
 }
 
 TEST(SpanTest, AttributesEventsAndErrors) {
