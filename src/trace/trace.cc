@@ -281,42 +281,43 @@ void Trace::Anchor() {
     cached.ns = WallNanos();
     cached.steady_to_unix_ns = cached.ns - MonotonicNanos();
   }
-  steady_to_unix_ns_ = cached.steady_to_unix_ns;
-  ns_per_tick_ = cached.ns_per_tick;
-  anchor_ticks_ = cached.ticks;
-  anchor_ns_ = cached.ns;
-  begin_ns_ =
-      anchor_ns_ + static_cast<int64_t>(static_cast<double>(now - anchor_ticks_) * ns_per_tick_);
+  header_.steady_to_unix_ns = cached.steady_to_unix_ns;
+  header_.ns_per_tick = cached.ns_per_tick;
+  header_.anchor_ticks = cached.ticks;
+  header_.anchor_ns = cached.ns;
+  header_.begin_ns =
+      header_.anchor_ns +
+      static_cast<int64_t>(static_cast<double>(now - header_.anchor_ticks) * header_.ns_per_tick);
 }
 
 bool Trace::Begin(std::string_view traceparent, const Sampler* sampler) {
   Reset();
   Anchor();
   if (auto tp = ParseTraceparent(traceparent)) {
-    trace_id_ = tp->trace_id;
-    remote_parent_ = tp->parent_span_id;
-    sampled_ = tp->sampled || sampler == nullptr || sampler->ShouldSample(trace_id_);
+    header_.trace_id = tp->trace_id;
+    header_.remote_parent = tp->parent_span_id;
+    header_.sampled = tp->sampled || sampler == nullptr || sampler->ShouldSample(header_.trace_id);
   } else {
-    trace_id_ = TraceId::Random();
-    sampled_ = sampler == nullptr || sampler->ShouldSample(trace_id_);
+    header_.trace_id = TraceId::Random();
+    header_.sampled = sampler == nullptr || sampler->ShouldSample(header_.trace_id);
   }
-  return sampled_;
+  return header_.sampled;
 }
 
 void Trace::Begin(const TraceId& trace_id, const SpanId& remote_parent, bool sampled) {
   Reset();
   Anchor();
-  trace_id_ = trace_id;
-  remote_parent_ = remote_parent;
-  sampled_ = sampled;
+  header_.trace_id = trace_id;
+  header_.remote_parent = remote_parent;
+  header_.sampled = sampled;
 }
 
 void Trace::Reset() {
-  trace_id_ = {};
-  remote_parent_ = {};
-  sampled_ = false;
-  current_ = kNoSpan;
-  dropped_spans_ = 0;
+  header_.trace_id = {};
+  header_.remote_parent = {};
+  header_.sampled = false;
+  header_.current = kNoSpan;
+  header_.dropped_spans = 0;
   spans_.clear();
   attrs_.clear();
   events_.clear();
@@ -326,7 +327,7 @@ void Trace::Reset() {
 
 SpanRecord* Trace::GrowSpans() {
   if (spans_.size() >= max_spans_) {
-    ++dropped_spans_;
+    ++header_.dropped_spans;
     return nullptr;
   }
   spans_.reserve(std::min(max_spans_, std::max<size_t>(8, spans_.capacity() * 2)));
@@ -350,25 +351,12 @@ void Trace::StoreString(AttrRecord& a, std::string_view s) {
   a.str.offset = static_cast<uint32_t>(arena_.Append(s.data(), s.size()));
 }
 
-void Trace::CopyHeaderFrom(const Trace& other) {
-  anchor_ticks_ = other.anchor_ticks_;
-  anchor_ns_ = other.anchor_ns_;
-  begin_ns_ = other.begin_ns_;
-  steady_to_unix_ns_ = other.steady_to_unix_ns_;
-  ns_per_tick_ = other.ns_per_tick_;
-  trace_id_ = other.trace_id_;
-  remote_parent_ = other.remote_parent_;
-  sampled_ = other.sampled_;
-  current_ = other.current_;
-  dropped_spans_ = other.dropped_spans_;
-}
-
 void Trace::CopyFrom(const Trace& other) {
   if (this == &other) return;
   max_spans_ = other.max_spans_;
   max_attrs_ = other.max_attrs_;
   snapshot_ = other.snapshot_;
-  CopyHeaderFrom(other);
+  header_ = other.header_;
   spans_.AssignFrom(other.spans_);
   attrs_.AssignFrom(other.attrs_);
   arena_.AssignFrom(other.arena_);
@@ -384,14 +372,7 @@ void Trace::CopyFrom(const Trace& other) {
 namespace {
 
 struct PackedHeader {
-  uint64_t anchor_ticks;
-  int64_t anchor_ns;
-  int64_t begin_ns;
-  int64_t steady_to_unix_ns;
-  double ns_per_tick;
-  TraceId trace_id;
-  SpanId remote_parent;
-  uint64_t dropped_spans;
+  internal::TraceHeader header;
   uint64_t max_spans;
   uint64_t max_attrs;
   uint32_t spans;
@@ -399,8 +380,6 @@ struct PackedHeader {
   uint32_t events;
   uint32_t fields;
   uint32_t arena;
-  int32_t current;
-  bool sampled;
   bool snapshot;
 };
 
@@ -430,14 +409,7 @@ size_t Trace::PackedSize() const {
 
 void Trace::PackTo(std::byte* block) const {
   PackedHeader h;
-  h.anchor_ticks = anchor_ticks_;
-  h.anchor_ns = anchor_ns_;
-  h.begin_ns = begin_ns_;
-  h.steady_to_unix_ns = steady_to_unix_ns_;
-  h.ns_per_tick = ns_per_tick_;
-  h.trace_id = trace_id_;
-  h.remote_parent = remote_parent_;
-  h.dropped_spans = dropped_spans_;
+  h.header = header_;
   h.max_spans = max_spans_;
   h.max_attrs = max_attrs_;
   h.spans = static_cast<uint32_t>(spans_.size());
@@ -445,8 +417,6 @@ void Trace::PackTo(std::byte* block) const {
   h.events = static_cast<uint32_t>(events_.size());
   h.fields = static_cast<uint32_t>(fields_.size());
   h.arena = static_cast<uint32_t>(arena_.size());
-  h.current = current_;
-  h.sampled = sampled_;
   h.snapshot = snapshot_;
   std::memcpy(block, &h, sizeof(h));
   std::byte* at = block + sizeof(h);
@@ -459,18 +429,9 @@ void Trace::PackTo(std::byte* block) const {
 
 void Trace::UnpackFrom(const std::byte* block) {
   const PackedHeader& h = HeaderOf(block);
-  anchor_ticks_ = h.anchor_ticks;
-  anchor_ns_ = h.anchor_ns;
-  begin_ns_ = h.begin_ns;
-  steady_to_unix_ns_ = h.steady_to_unix_ns;
-  ns_per_tick_ = h.ns_per_tick;
-  trace_id_ = h.trace_id;
-  remote_parent_ = h.remote_parent;
-  dropped_spans_ = h.dropped_spans;
+  header_ = h.header;
   max_spans_ = h.max_spans;
   max_attrs_ = h.max_attrs;
-  current_ = h.current;
-  sampled_ = h.sampled;
   snapshot_ = h.snapshot;
   const std::byte* at = block + sizeof(h);
   const auto* spans = reinterpret_cast<const SpanRecord*>(at);
@@ -491,7 +452,7 @@ void Trace::UnpackFrom(const std::byte* block) {
   arena_.Append(reinterpret_cast<const char*>(at), h.arena);
 }
 
-TraceId PackedTrace::trace_id() const { return HeaderOf(block_).trace_id; }
+TraceId PackedTrace::trace_id() const { return HeaderOf(block_).header.trace_id; }
 
 std::span<SpanRecord> PackedTrace::mutable_spans() const {
   return {reinterpret_cast<SpanRecord*>(block_ + sizeof(PackedHeader)), HeaderOf(block_).spans};
@@ -567,7 +528,7 @@ void AttributeLayout::Build(const Trace& trace) {
 std::shared_ptr<const Trace> Trace::Snapshot() {
   AssignSpanIds();
   auto out = std::make_shared<Trace>(Trace(SnapshotTag{}));
-  out->CopyHeaderFrom(*this);
+  out->header_ = header_;
   out->spans_ = spans_;
   out->events_ = events_;
   out->fields_ = fields_;
@@ -636,13 +597,8 @@ void Span::EndAt(int64_t end_ns) {
 
 void Span::EndWithLastChild() {
   if (trace_ == nullptr || ended_) return;
-  const std::span<const SpanRecord> spans = trace_->spans();
-  const SpanRecord& last = spans.back();
-  if (last.parent == index_ && last.end_ns != 0) {
-    EndAt(last.end_ns);
-  } else {
-    EndAt(trace_->Now());
-  }
+  const SpanRecord& last = trace_->spans().back();  // this span itself when it has no child
+  EndAt(last.parent == index_ && last.end_ns != 0 ? last.end_ns : trace_->Now());
 }
 
 void Span::Next(const char* name) {

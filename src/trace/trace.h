@@ -321,6 +321,25 @@ class RecordArray {
 // ---------------------------------------------------------------------------------------------
 // Trace
 
+namespace internal {
+
+// A trace's ids, clock anchor and counters: what a copy, a snapshot and the packed form all take
+// over as a whole.
+struct TraceHeader {
+  uint64_t anchor_ticks = 0;
+  int64_t anchor_ns = 0;
+  int64_t begin_ns = 0;
+  int64_t steady_to_unix_ns = 0;
+  double ns_per_tick = 1.0;
+  TraceId trace_id;
+  SpanId remote_parent;
+  uint64_t dropped_spans = 0;
+  int32_t current = kNoSpan;
+  bool sampled = false;
+};
+
+}  // namespace internal
+
 class Trace {
  public:
   struct Options {
@@ -372,19 +391,19 @@ class Trace {
   void UnpackFrom(const std::byte* block);
 
   // When Begin() ran, in Unix nanoseconds on this trace's clock.
-  int64_t begin_ns() const { return begin_ns_; }
+  int64_t begin_ns() const { return header_.begin_ns; }
   // Now, in Unix nanoseconds, from the tick counter and this trace's anchor.
   int64_t Now() const { return TicksToUnixNs(ReadTicks()); }
   // A CLOCK_MONOTONIC time (std::chrono::steady_clock's on Linux) in Unix nanoseconds on this
   // trace's clock, through the offset the anchor measured: no clock read.
-  int64_t FromSteadyNs(int64_t steady_ns) const { return steady_ns + steady_to_unix_ns_; }
+  int64_t FromSteadyNs(int64_t steady_ns) const { return steady_ns + header_.steady_to_unix_ns; }
 
-  const TraceId& trace_id() const { return trace_id_; }
-  const SpanId& remote_parent() const { return remote_parent_; }
-  bool sampled() const { return sampled_; }
+  const TraceId& trace_id() const { return header_.trace_id; }
+  const SpanId& remote_parent() const { return header_.remote_parent; }
+  bool sampled() const { return header_.sampled; }
   // The span new Spans nest under; kNoSpan when none is open.
-  int32_t current() const { return current_; }
-  void set_current(int32_t index) { current_ = index; }
+  int32_t current() const { return header_.current; }
+  void set_current(int32_t index) { header_.current = index; }
 
   // Low-level recording; Span uses these. Indexes are positions in spans(). AddSpan returns
   // kNoSpan (and counts a dropped span) past Options::max_spans. `id` invalid = draw one when
@@ -441,7 +460,7 @@ class Trace {
   std::string_view ErrorMessageOf(const SpanRecord& s) const {
     return {arena_.data() + s.error_offset, s.error_size};
   }
-  uint64_t dropped_spans() const { return dropped_spans_; }
+  uint64_t dropped_spans() const { return header_.dropped_spans; }
 
   // Capacities, for tests of the no-allocation guarantee.
   size_t span_capacity() const { return spans_.capacity(); }
@@ -470,12 +489,11 @@ class Trace {
     }
   }
   int64_t TicksToUnixNs(uint64_t ticks) const {
-    return anchor_ns_ +
-           static_cast<int64_t>(static_cast<double>(ticks - anchor_ticks_) * ns_per_tick_);
+    return header_.anchor_ns +
+           static_cast<int64_t>(static_cast<double>(ticks - header_.anchor_ticks) *
+                                header_.ns_per_tick);
   }
   void StoreString(AttrRecord& slot, std::string_view s);
-  // The ids, clock anchor and counters: what CopyFrom and Snapshot both take over.
-  void CopyHeaderFrom(const Trace& other);
   // The slow paths of AddSpan and SetAttribute: grow (up to the caps) and return the next slot,
   // or count the drop and return null.
   SpanRecord* GrowSpans();
@@ -486,16 +504,7 @@ class Trace {
   size_t max_spans_;
   size_t max_attrs_;
   bool snapshot_ = false;
-  uint64_t anchor_ticks_ = 0;
-  int64_t anchor_ns_ = 0;
-  int64_t begin_ns_ = 0;
-  int64_t steady_to_unix_ns_ = 0;
-  double ns_per_tick_ = 1.0;
-  TraceId trace_id_;
-  SpanId remote_parent_;
-  bool sampled_ = false;
-  int32_t current_ = kNoSpan;
-  uint64_t dropped_spans_ = 0;
+  internal::TraceHeader header_;
   internal::RecordArray<SpanRecord> spans_;
   internal::RecordArray<AttrRecord> attrs_;
   std::vector<EventRecord> events_;
