@@ -14,7 +14,8 @@
 #           (start_receiver first)
 #   export-http  the same over OTLP/HTTP (protobuf POST /v1/traces) to the same receiver
 #   dead    100% traced, exporting to an endpoint where nothing listens
-# The server runs with one worker (WORKERS=N overrides; see compare-tracing.sh for why).
+# The server runs with one worker (WORKERS=N overrides; see compare-tracing.sh for why);
+# SERVER_ENV="KALAMDB_TRACES_MAX_TRACES=100 ..." adds environment overrides to every start.
 # Workloads: $work/single.lua (single-row INSERTs with increasing ids into b.single) and
 # $work/parallel.lua (single-row INSERTs into the AUTO_INCREMENT table b.parallel).
 
@@ -88,7 +89,8 @@ start_server() {
       ;;
     dead) env+=(KALAMDB_OTLP_ENABLED=true KALAMDB_OTLP_ENDPOINT=http://127.0.0.1:1) ;;
   esac
-  env "${env[@]}" "$server" >"$work/server.log" 2>&1 &
+  # SERVER_ENV="KALAMDB_X=1 ..." adds to (or overrides) the configuration's environment.
+  env "${env[@]}" ${SERVER_ENV:-} "$server" >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break

@@ -208,8 +208,9 @@ Status ExecuteInsert(ExecContext& context, const InsertStmt& statement,
 
   // Plan: the table, and which table column each written position fills.
   // One span object walks the phases (Span::Next): sql.plan, coerce_rows, pk_check, row.encode,
-  // store.write, each starting where the previous ended.
-  trace::Span phase("sql.plan");
+  // store.write, each starting where the previous ended; the first where the statement's
+  // sql.parse ended.
+  trace::Span phase("sql.plan", trace::SpanKind::kInternal, trace::PreviousSiblingEnd());
   auto resolved = ResolveTable(context, statement.table);
   if (!resolved.ok()) return resolved.status();
   const catalog::TableDef& table = **resolved;

@@ -317,6 +317,7 @@ void Trace::Reset() {
   header_.remote_parent = {};
   header_.sampled = false;
   header_.current = kNoSpan;
+  header_.last_ended = kNoSpan;
   header_.dropped_spans = 0;
   spans_.clear();
   attrs_.clear();

@@ -335,6 +335,7 @@ struct TraceHeader {
   SpanId remote_parent;
   uint64_t dropped_spans = 0;
   int32_t current = kNoSpan;
+  int32_t last_ended = kNoSpan;  // the span that ended last (Trace::LastEndedChildEnd)
   bool sampled = false;
 };
 
@@ -397,6 +398,8 @@ class Trace {
   // A CLOCK_MONOTONIC time (std::chrono::steady_clock's on Linux) in Unix nanoseconds on this
   // trace's clock, through the offset the anchor measured: no clock read.
   int64_t FromSteadyNs(int64_t steady_ns) const { return steady_ns + header_.steady_to_unix_ns; }
+  // The reverse: a time on this trace's clock as a CLOCK_MONOTONIC time.
+  int64_t ToSteadyNs(int64_t unix_ns) const { return unix_ns - header_.steady_to_unix_ns; }
 
   const TraceId& trace_id() const { return header_.trace_id; }
   const SpanId& remote_parent() const { return header_.remote_parent; }
@@ -404,6 +407,15 @@ class Trace {
   // The span new Spans nest under; kNoSpan when none is open.
   int32_t current() const { return header_.current; }
   void set_current(int32_t index) { header_.current = index; }
+  // Where the span that ended last ended, when it is a child of the current span (the
+  // previous sibling of a span opened now); otherwise 0.
+  int64_t LastEndedChildEnd() const {
+    const int32_t last = header_.last_ended;
+    if (last == kNoSpan || header_.current == kNoSpan ||
+        spans_[static_cast<size_t>(last)].parent != header_.current)
+      return 0;
+    return spans_[static_cast<size_t>(last)].end_ns;
+  }
 
   // Low-level recording; Span uses these. Indexes are positions in spans(). AddSpan returns
   // kNoSpan (and counts a dropped span) past Options::max_spans. `id` invalid = draw one when
@@ -423,7 +435,10 @@ class Trace {
     r->start_ns = start_ns;
     return static_cast<int32_t>(spans_.size() - 1);
   }
-  void EndSpan(int32_t index, int64_t end_ns) { spans_[index].end_ns = end_ns; }
+  void EndSpan(int32_t index, int64_t end_ns) {
+    spans_[index].end_ns = end_ns;
+    header_.last_ended = index;
+  }
   // The span's id, drawn now if it has none yet.
   SpanId SpanIdOf(int32_t index);
   // Sets (or replaces, for the same key) an attribute: recorded as it comes, sorted out by
@@ -577,6 +592,15 @@ inline int64_t CurrentSpanStart() {
   const Trace* t = internal::tls_trace;
   if (t == nullptr || t->current() == kNoSpan) return 0;
   return t->spans()[static_cast<size_t>(t->current())].start_ns;
+}
+
+// Where the current span's previous child ended, for a sibling opened right after it
+// (Span(name, kind, PreviousSiblingEnd())): one clock read fewer, and the time between the two
+// counts as the new span's. 0 (now) when no trace is installed, or when the span that ended
+// last is not a child of the current one.
+inline int64_t PreviousSiblingEnd() {
+  const Trace* t = internal::tls_trace;
+  return t != nullptr ? t->LastEndedChildEnd() : 0;
 }
 
 // Installs `trace` as the calling thread's current trace for this object's lifetime, if the

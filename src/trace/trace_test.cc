@@ -224,6 +224,35 @@ TEST(TraceTest, SteadyClockTimesMapOntoTheTracesClock) {
   // The same instant on both clocks, within what a few clock reads and the rate's error allow.
   EXPECT_NEAR(static_cast<double>(t.FromSteadyNs(steady)), static_cast<double>(now), 1e6);
   EXPECT_EQ(t.FromSteadyNs(steady + 5000) - t.FromSteadyNs(steady), 5000);
+  EXPECT_EQ(t.ToSteadyNs(t.FromSteadyNs(steady)), steady);
+}
+
+TEST(SpanTest, ASiblingStartsWhereThePreviousChildEnded) {
+  EXPECT_EQ(PreviousSiblingEnd(), 0);  // no trace installed
+  Trace t;
+  t.Begin();
+  {
+    ScopedTrace scope(t);
+    Span statement("sql.statement");
+    EXPECT_EQ(PreviousSiblingEnd(), 0);  // no child has ended
+    { Span parse("sql.parse"); }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // counted in the next span
+    {
+      Span plan("sql.plan", SpanKind::kInternal, PreviousSiblingEnd());
+      Span open("coerce_rows");
+      EXPECT_EQ(PreviousSiblingEnd(), 0);  // the last to end (parse) is not coerce_rows' sibling
+    }
+    Span write("store.write");
+    { Span batch("rocksdb.batch"); }
+    write.End();
+    // The span that ended last is now write, a child of the current span (statement); the
+    // grandchild batch that ended before it does not count.
+    EXPECT_EQ(PreviousSiblingEnd(), t.spans()[4].end_ns);
+  }
+  const auto& s = t.spans();
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_EQ(s[2].start_ns, s[1].end_ns);
+  EXPECT_GE(s[2].end_ns - s[2].start_ns, 200'000);
 }
 
 TEST(SpanTest, AttributesEventsAndErrors) {
