@@ -1,9 +1,12 @@
 #include "trace/tracer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <set>
 
 #include "common/thread_name.h"
@@ -18,6 +21,36 @@ TraceStore::TraceStore(size_t capacity, size_t max_bytes)
       max_bytes_(max_bytes != 0 ? max_bytes
                                 : std::max(capacity * kBytesPerTrace, kMinDefaultBytes)) {}
 
+void TraceStore::RingDeleter::operator()(std::byte* ring) const { munmap(ring, size); }
+
+void TraceStore::AllocateLocked() {
+  // Untouched pages of the ring cost no memory until traces (or Prefault) fill them.
+  void* ring =
+      mmap(nullptr, max_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (ring == MAP_FAILED) throw std::bad_alloc();
+  bytes_ = std::unique_ptr<std::byte[], RingDeleter>(static_cast<std::byte*>(ring),
+                                                     RingDeleter{max_bytes_});
+  entries_.resize(capacity_);
+}
+
+void TraceStore::Allocate() {
+  if (capacity_ == 0) return;
+  std::lock_guard lock(mu_);
+  if (bytes_ == nullptr) AllocateLocked();
+}
+
+void TraceStore::Prefault() const {
+  std::byte* ring = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    ring = bytes_.get();  // fixed from now on: the ring lives as long as the store
+  }
+#ifdef MADV_POPULATE_WRITE
+  // Errors (EINVAL on kernels without it, ENOMEM) leave the pages to fault in on first use.
+  if (ring != nullptr) madvise(ring, max_bytes_, MADV_POPULATE_WRITE);
+#endif
+}
+
 void TraceStore::Keep(const Trace& trace) {
   if (capacity_ == 0) return;
   const size_t size = trace.PackedSize();
@@ -26,11 +59,8 @@ void TraceStore::Keep(const Trace& trace) {
     ++too_large_;
     return;
   }
-  if (bytes_ == nullptr) [[unlikely]] {
-    // Untouched pages of the ring cost no memory until traces fill them.
-    bytes_.reset(new std::byte[max_bytes_]);
-    entries_.resize(capacity_);
-  }
+  if (bytes_ == nullptr) [[unlikely]]
+    AllocateLocked();
   uint64_t at = head_;
   size_t offset = head_offset_;
   if (size > max_bytes_ - offset) {  // the next lap, from the start
@@ -185,8 +215,10 @@ void Tracer::ReportRefused() const {
 void Tracer::Start() {
   if (!options_.enabled || thread_.joinable()) return;
   running_.store(true, std::memory_order_release);
+  store_.Allocate();
   thread_ = std::thread([this] {
     SetCurrentThreadName("kalam-traces");
+    store_.Prefault();  // off the request threads, while the first traces may arrive
     Run();
   });
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -256,6 +257,39 @@ TEST(TracerTest, TheStoreDefaultsToTwoKibibytesOfRingPerTraceAndAtLeastFourMebib
   EXPECT_EQ(TraceStore(10'000).max_bytes(), 10'000u * 2048);
   EXPECT_EQ(TraceStore(10).max_bytes(), size_t{4} << 20);  // a floor for small stores
   EXPECT_EQ(TraceStore(10, 4096).max_bytes(), 4096u);
+}
+
+// This process's resident memory in bytes (/proc/self/statm), or -1.
+long ResidentBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return -1;
+  long pages = 0, resident = -1;
+  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = -1;
+  std::fclose(f);
+  return resident < 0 ? -1 : resident * 4096;
+}
+
+TEST(TracerTest, PrefaultPagesTheRingInAndKeepsWhatItHolds) {
+  constexpr size_t kRing = size_t{16} << 20;
+  TraceStore store(100, kRing);
+  store.Prefault();  // before Allocate: nothing to do
+  store.Allocate();
+  store.Keep(MakeTrace(1, 3));
+  const long before = ResidentBytes();
+  ASSERT_GT(before, 0);
+  store.Prefault();
+  const long after = ResidentBytes();
+  EXPECT_GE(after - before, static_cast<long>(kRing) * 9 / 10);
+  const TraceSnapshot kept = store.Get(TraceId{0, 1});
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->spans().size(), 3u);
+  store.Keep(MakeTrace(2, 1));  // the ring allocated up front takes traces as before
+  EXPECT_EQ(store.size(), 2u);
+  TraceStore none(0);
+  none.Allocate();  // capacity 0: no ring
+  none.Prefault();
+  none.Keep(MakeTrace(3, 1));
+  EXPECT_EQ(none.size(), 0u);
 }
 
 TEST(TracerTest, EveryRequestOfAThreadRecordsIntoTheSameTrace) {
