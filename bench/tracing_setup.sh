@@ -20,7 +20,7 @@
 # $work/parallel.lua (single-row INSERTs into the AUTO_INCREMENT table b.parallel).
 
 tracing_setup() {
-  server=build/release/kalamdb-server
+  server=${SERVER_BIN:-build/release/kalamdb-server}  # SERVER_BIN: another build to measure
   [[ -x $server ]] || { echo "build the release preset first (./dev.sh build)" >&2; exit 1; }
   command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
   work=$(mktemp -d "/tmp/$1.XXXXXX")

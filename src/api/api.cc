@@ -1015,6 +1015,17 @@ void Api::Impl::PrometheusMetrics(const Request& request, Response& response) {
                            s.queue_depth);
     AppendPrometheusMetric(response.body, "kalamdb_trace_store_traces", "gauge",
                            "Traces kept for /v1/api/traces.", s.stored);
+    AppendPrometheusMetric(response.body, "kalamdb_trace_store_too_large_total", "counter",
+                           "Traces not kept for /v1/api/traces: larger than the whole store.",
+                           s.stored_too_large);
+    if (s.ab_traced + s.ab_untraced > 0) {  // [logging.traces] ab_period_ms
+      AppendPrometheusMetric(response.body, "kalamdb_traces_ab_traced_requests_total", "counter",
+                             "Requests begun in the second half of a traced A/B period.",
+                             s.ab_traced);
+      AppendPrometheusMetric(response.body, "kalamdb_traces_ab_untraced_requests_total", "counter",
+                             "Requests begun in the second half of an untraced A/B period.",
+                             s.ab_untraced);
+    }
   }
   if (options.extra_metrics) options.extra_metrics(response.body);
 }

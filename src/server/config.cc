@@ -355,6 +355,7 @@ void ReadOtlp(TableReader& r, OtlpSection& s) {
 void ReadTraces(TableReader& r, TracesSection& s) {
   r.Bool("enabled", &s.enabled);
   r.Int("max_traces", &s.max_traces, kRangeNonNegative);
+  r.Int("ab_period_ms", &s.ab_period_ms, kRangeNonNegative);
 }
 
 void ReadLogging(TableReader& r, LoggingSection& s) {
@@ -659,6 +660,7 @@ Status ApplyEnvOverrides(Config& config, EnvLookup env, Warnings* warnings) {
   e.Int("KALAMDB_OTLP_SCHEDULE_DELAY_MS", &logging.otlp.schedule_delay_ms, kRangePositive);
   e.Bool("KALAMDB_TRACES_ENABLED", &logging.traces.enabled);
   e.Int("KALAMDB_TRACES_MAX_TRACES", &logging.traces.max_traces, kRangeNonNegative);
+  e.Int("KALAMDB_TRACES_AB_PERIOD_MS", &logging.traces.ab_period_ms, kRangeNonNegative);
 
   AuthSection& auth = config.auth;
   e.Str("KALAMDB_JWT_SECRET", &auth.jwt_secret);

@@ -96,6 +96,9 @@ struct TracesSection {
   bool enabled = true;
   // Finished traces kept in memory, newest win; 0 keeps none. Default: 10000.
   int max_traces = 10000;
+  // Measuring tracing's cost: alternate tracing on and off every this many milliseconds and
+  // count requests by phase in /metrics (trace::TracerOptions::ab_period_ms). Default: 0.
+  int ab_period_ms = 0;
 };
 
 struct LoggingSection {

@@ -155,6 +155,11 @@ protocol = "http"
 service_name = "db1"
 timeout_ms = 500
 
+[logging.traces]
+enabled = false
+max_traces = 5
+ab_period_ms = 100
+
 [limits]
 max_message_size = 2048
 max_query_limit = 100
@@ -218,6 +223,9 @@ max_age = 60
   EXPECT_EQ(c.logging.otlp.protocol, "http");
   EXPECT_EQ(c.logging.otlp.service_name, "db1");
   EXPECT_EQ(c.logging.otlp.timeout_ms, 500);
+  EXPECT_FALSE(c.logging.traces.enabled);
+  EXPECT_EQ(c.logging.traces.max_traces, 5);
+  EXPECT_EQ(c.logging.traces.ab_period_ms, 100);
   EXPECT_EQ(c.limits.max_message_size, 2048);
   EXPECT_EQ(c.limits.max_query_limit, 100);
   EXPECT_EQ(c.limits.default_query_limit, 10);

@@ -251,6 +251,11 @@ int Main(int argc, char** argv) {
     trace::TracerOptions tracer_options;
     tracer_options.sample_ratio = config.logging.otlp.sample_ratio;
     tracer_options.store_max_traces = static_cast<size_t>(config.logging.traces.max_traces);
+    tracer_options.ab_period_ms = config.logging.traces.ab_period_ms;
+    if (tracer_options.ab_period_ms > 0) {
+      log::Warn("[logging.traces] ab_period_ms = " + std::to_string(tracer_options.ab_period_ms) +
+                ": tracing alternates on and off (for measuring its cost)");
+    }
     tracer = std::make_unique<trace::Tracer>(tracer_options);
   }
   api_options.tracer = tracer.get();

@@ -245,8 +245,21 @@ thread_local std::unique_ptr<Trace> tls_export_spare;
 
 }  // namespace
 
+bool Tracer::AbTraced() {
+  const int64_t period = int64_t{options_.ab_period_ms} * 1'000'000;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  const bool traced = (now / period) % 2 == 0;
+  if (now % period >= period / 2)
+    (traced ? ab_traced_ : ab_untraced_).fetch_add(1, std::memory_order_relaxed);
+  return traced;
+}
+
 std::unique_ptr<Trace> Tracer::Begin(std::string_view traceparent) {
   if (!options_.enabled) return nullptr;
+  if (options_.ab_period_ms > 0 && !AbTraced()) [[unlikely]]
+    return nullptr;
   std::unique_ptr<Trace> trace = std::move(tls_spare);
   if (trace == nullptr) {
     std::lock_guard lock(pool_mu_);
@@ -339,6 +352,9 @@ TracerStats Tracer::stats() const {
   const uint64_t queued = sink_.accepted();
   s.queue_depth = static_cast<size_t>(queued - std::min(queued, s.collected));
   s.stored = store_.size();
+  s.stored_too_large = store_.too_large();
+  s.ab_traced = ab_traced_.load(std::memory_order_relaxed);
+  s.ab_untraced = ab_untraced_.load(std::memory_order_relaxed);
   return s;
 }
 

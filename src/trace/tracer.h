@@ -148,6 +148,13 @@ struct TracerOptions {
   size_t store_max_bytes = 0;
   // How often the collector drains the queue for the consumers. Default: 20 ms.
   int collect_interval_ms = 20;
+  // For measuring what tracing costs, in one process under the same machine conditions: when
+  // > 0, tracing alternates by the steady clock, on for a period of this many milliseconds,
+  // off (Begin() returns null, as with enabled = false) for the next. Requests that begin in
+  // the second half of a period are counted by phase (TracerStats::ab_traced, ab_untraced),
+  // so that work a phase leaves behind (the export of its traces) is not counted in the next;
+  // their ratio is the throughput ratio, tracing on against off. Default: 0 (always on).
+  int ab_period_ms = 0;
 };
 
 struct TracerStats {
@@ -156,6 +163,11 @@ struct TracerStats {
   uint64_t collected = 0;  // traces the collector has passed to the consumers
   size_t queue_depth = 0;
   size_t stored = 0;
+  uint64_t stored_too_large = 0;  // traces larger than the store's whole ring, not kept
+  // With TracerOptions::ab_period_ms: requests begun in the second half of a traced or an
+  // untraced period.
+  uint64_t ab_traced = 0;
+  uint64_t ab_untraced = 0;
 };
 
 class Tracer {
@@ -198,6 +210,8 @@ class Tracer {
   void Run();
   void Collect(std::vector<std::unique_ptr<Trace>>& batch);
   void Recycle(std::unique_ptr<Trace> trace);
+  // With ab_period_ms: whether a request beginning now is traced; counts it by phase.
+  bool AbTraced();
 
   const TracerOptions options_;
   const Sampler sampler_;
@@ -232,6 +246,8 @@ class Tracer {
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> finished_{0};
   std::atomic<uint64_t> collected_{0};
+  std::atomic<uint64_t> ab_traced_{0};
+  std::atomic<uint64_t> ab_untraced_{0};
 };
 
 }  // namespace kalamdb::trace

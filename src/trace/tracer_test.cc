@@ -292,6 +292,35 @@ TEST(TracerTest, PrefaultPagesTheRingInAndKeepsWhatItHolds) {
   EXPECT_EQ(none.size(), 0u);
 }
 
+TEST(TracerTest, AnAbPeriodAlternatesTracingAndCountsRequestsByPhase) {
+  TracerOptions options;
+  options.ab_period_ms = 10;
+  Tracer tracer(options);
+  tracer.Start();
+  uint64_t traced = 0;
+  uint64_t untraced = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  while (std::chrono::steady_clock::now() < until) {
+    auto trace = tracer.Begin({});
+    if (trace == nullptr) {
+      ++untraced;
+      continue;
+    }
+    ++traced;
+    tracer.Finish(std::move(trace));
+  }
+  EXPECT_GT(traced, 0u);
+  EXPECT_GT(untraced, 0u);
+  const TracerStats s = tracer.stats();
+  EXPECT_EQ(s.finished, traced);
+  // Only requests begun in the second half of a period count.
+  EXPECT_GT(s.ab_traced, 0u);
+  EXPECT_GT(s.ab_untraced, 0u);
+  EXPECT_LT(s.ab_traced, traced);
+  EXPECT_LT(s.ab_untraced, untraced);
+  EXPECT_EQ(Tracer(TracerOptions()).stats().ab_traced, 0u);  // off by default
+}
+
 TEST(TracerTest, EveryRequestOfAThreadRecordsIntoTheSameTrace) {
   TracerOptions options;
   options.store_max_traces = 2;

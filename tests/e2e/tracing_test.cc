@@ -412,6 +412,28 @@ TEST_F(TracingTest, MetricsCountRequestsRowsAndSpans) {
   EXPECT_NE(m.find("kalamdb_rocksdb_write_stall_stops "), std::string::npos);
   EXPECT_NE(m.find("kalamdb_traces_dropped_total 0\n"), std::string::npos);
   EXPECT_NE(m.find("kalamdb_trace_queue_depth "), std::string::npos);
+  EXPECT_NE(m.find("kalamdb_trace_store_too_large_total 0\n"), std::string::npos);
+  EXPECT_EQ(m.find("kalamdb_traces_ab_"), std::string::npos);  // only in the A/B mode
+}
+
+TEST(TracingAbTest, AnAbPeriodAlternatesTracedAndUntracedRequests) {
+  ServerProcess server(RootServerOptions({{"KALAMDB_TRACES_AB_PERIOD_MS", "20"}}));
+  ASSERT_TRUE(server.Start());
+  Headers auth = {{"Authorization", BasicAuth("root", kRootPassword)}};
+  int traced = 0;
+  int untraced = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (std::chrono::steady_clock::now() < until) {
+    auto response = Call(server.Port(), "POST", "/v1/api/sql", R"({"sql":"SELECT 1"})", auth);
+    ASSERT_EQ(response.status, 200);
+    // An untraced request answers without a traceparent, as with tracing disabled.
+    (response.Header("traceparent").empty() ? untraced : traced) += 1;
+  }
+  EXPECT_GT(traced, 0);
+  EXPECT_GT(untraced, 0);
+  const std::string m = Call(server.Port(), "GET", "/metrics", {}, {}).body;
+  EXPECT_NE(m.find("kalamdb_traces_ab_traced_requests_total "), std::string::npos) << m;
+  EXPECT_NE(m.find("kalamdb_traces_ab_untraced_requests_total "), std::string::npos);
 }
 
 TEST(TracingDisabledTest, NoTracesWhenDisabled) {
