@@ -56,8 +56,8 @@ class TraceStore {
   void Allocate();
   // Pages the allocated ring in, without changing its contents: safe while other threads keep
   // traces. Takes a few milliseconds for the default 20 MB, on the calling thread (the tracer's
-  // collector, at start), instead of a page fault every 2 KiB on the request threads during
-  // the ring's first lap. Does nothing before Allocate() or where the kernel cannot (before
+  // collector, at start), instead of a page fault every 4 KiB page (about every other trace)
+  // on the request threads during the ring's first lap. Does nothing before Allocate() or where the kernel cannot (before
   // Linux 5.14).
   void Prefault() const;
 
