@@ -636,10 +636,21 @@ struct OtlpExporter::State {
   size_t count = 0;
   size_t pending_spans = 0;
   bool stopping = false;
-  // count == ring.size() || stopping, kept for Accepting() to read without the lock.
+  // The last request failed for good and none has succeeded since: the queue then takes one
+  // trace at a time (the next request is the probe). Written under mu; SendBody reads it
+  // without the lock to skip the lock after a success.
+  std::atomic<bool> failing{false};
+  // count == ring.size() || stopping || (failing && count > 0), kept for Accepting() to read
+  // without the lock.
   std::atomic<bool> refusing{false};
   void UpdateRefusing() {
-    refusing.store(count == ring.size() || stopping, std::memory_order_relaxed);
+    const bool probe_queued = failing.load(std::memory_order_relaxed) && count > 0;
+    refusing.store(count == ring.size() || stopping || probe_queued, std::memory_order_relaxed);
+  }
+  // Enters or leaves the failing state. REQUIRES: mu held.
+  void SetFailing(bool value) {
+    failing.store(value, std::memory_order_relaxed);
+    UpdateRefusing();
   }
   Clock::time_point flush_deadline;
   std::string last_error;
@@ -766,6 +777,10 @@ void OtlpExporter::State::SendBody(size_t span_count) {
     if (r.outcome == SendOutcome::kOk) {
       exported_requests.fetch_add(1, std::memory_order_relaxed);
       exported_spans.fetch_add(span_count, std::memory_order_relaxed);
+      if (failing.load(std::memory_order_relaxed)) {  // the collector is back
+        std::lock_guard<std::mutex> lk(mu);
+        SetFailing(false);
+      }
       return;
     }
     failed_requests.fetch_add(1, std::memory_order_relaxed);
@@ -777,6 +792,10 @@ void OtlpExporter::State::SendBody(size_t span_count) {
     const Clock::time_point retry_at = Clock::now() + std::chrono::milliseconds(backoff_ms);
     // Gives up early when a shutdown's flush deadline falls before the retry.
     if (cv.wait_until(lk, retry_at, [&] { return stopping && flush_deadline < retry_at; })) break;
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    SetFailing(true);
   }
   dropped_spans_export_failed.fetch_add(span_count, std::memory_order_relaxed);
 }
@@ -842,7 +861,8 @@ bool OtlpExporter::Enqueue(const Trace& trace) {
       s.dropped_after_shutdown.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (!encode || s.count == s.ring.size()) {
+    const bool probe_queued = s.failing.load(std::memory_order_relaxed) && s.count > 0;
+    if (!encode || s.count == s.ring.size() || probe_queued) {
       s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return false;
     }

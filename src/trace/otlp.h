@@ -135,6 +135,10 @@ struct ExporterStats {
 // into a queue slot reserved at construction; it never waits for the exporter or the network.
 // The exporter thread only concatenates queued bytes into requests and sends them. An
 // unreachable, slow, hanging or refusing collector only costs dropped (counted) traces/spans.
+// Once a request has failed for good (its retries spent, or a fatal answer), the queue takes
+// one trace at a time until a request succeeds again: the next request probes the collector,
+// and meanwhile the traces that would only be dropped are refused before anyone copies or
+// encodes them.
 class OtlpExporter {
  public:
   // REQUIRES: transport != nullptr. Zero-valued sizes are treated as 1.
@@ -152,7 +156,8 @@ class OtlpExporter {
   bool Enqueue(const Trace& trace);
   // The same for a snapshot; false without counting for a null one.
   bool Enqueue(std::shared_ptr<const Trace> trace);
-  // False while Enqueue would refuse (queue full, or shut down); read without a lock, so
+  // False while Enqueue would refuse (queue full, shut down, or a trace already queued while
+  // the collector is failing); read without a lock, so
   // callers can skip preparing a trace that would only be dropped (then CountRefused() counts
   // it as dropped_queue_full).
   bool Accepting() const;

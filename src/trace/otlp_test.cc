@@ -896,6 +896,42 @@ TEST(OtlpExporterTest, RetrySucceedsAndFatalIsNotRetried) {
   EXPECT_EQ(st.dropped_spans_export_failed, 3u);
 }
 
+TEST(OtlpExporterTest, WhileTheCollectorFailsTheQueueTakesOneTraceAtATime) {
+  auto fake = std::make_shared<FakeState>();
+  fake->script = {SendOutcome::kRetryable, SendOutcome::kOk};  // the first request fails
+  ExporterOptions o = FastOptions(512, 1);
+  o.max_retries = 0;
+  o.max_queue_traces = 64;
+  OtlpExporter exporter(std::make_unique<FakeTransport>(fake), {}, o);
+  ASSERT_TRUE(exporter.Enqueue(MakeTrace(1, 1)));
+  for (int i = 0; i < 1000 && exporter.stats().dropped_spans_export_failed == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(exporter.stats().dropped_spans_export_failed, 1u);
+  {
+    std::lock_guard<std::mutex> lk(fake->mu);
+    fake->block = true;  // the probe's request waits in Send
+  }
+  EXPECT_TRUE(exporter.Accepting());  // nothing queued: the next trace is the probe
+  ASSERT_TRUE(exporter.Enqueue(MakeTrace(1, 2)));
+  ASSERT_TRUE(fake->WaitForCalls(2));  // the probe is in flight, the queue empty again
+  EXPECT_TRUE(exporter.Enqueue(MakeTrace(1, 3)));
+  EXPECT_FALSE(exporter.Accepting());  // one queued while failing: the rest are refused
+  EXPECT_FALSE(exporter.Enqueue(MakeTrace(1, 4)));
+  EXPECT_EQ(exporter.stats().dropped_queue_full, 1u);
+  fake->Release();  // the probe succeeds: the collector is back, the queue takes traces again
+  for (int i = 0; i < 1000 && !exporter.Accepting(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(exporter.Accepting());
+  EXPECT_TRUE(exporter.Enqueue(MakeTrace(1, 5)));
+  EXPECT_TRUE(exporter.Enqueue(MakeTrace(1, 6)));
+  exporter.Shutdown(10'000);
+  const ExporterStats st = exporter.stats();
+  EXPECT_EQ(st.exported_spans, 4u);  // traces 2, 3, 5 and 6
+  EXPECT_EQ(st.dropped_spans_export_failed, 1u);
+}
+
 TEST(OtlpExporterTest, BlockingTransportNeverBlocksEnqueue) {
   auto fake = std::make_shared<FakeState>();
   fake->block = true;
