@@ -39,15 +39,32 @@ void TraceStore::Allocate() {
   if (bytes_ == nullptr) AllocateLocked();
 }
 
-void TraceStore::Prefault() const {
+void TraceStore::Prefault(size_t min_ahead) {
   std::byte* ring = nullptr;
+  size_t from = 0;
+  size_t to = 0;
   {
     std::lock_guard lock(mu_);
     ring = bytes_.get();  // fixed from now on: the ring lives as long as the store
+    if (ring == nullptr || paged_in_ >= max_bytes_) return;
+    const uint64_t written = head_ - prefault_head_;
+    prefault_head_ = head_;
+    // head_ counts bytes over every lap: past the first, every page has been written.
+    const uint64_t want = head_ + std::max<uint64_t>(min_ahead, 2 * written);
+    to = static_cast<size_t>(std::min<uint64_t>(max_bytes_, want));
+    if (to <= paged_in_) return;
+    from = paged_in_;
+    paged_in_ = to;
   }
 #ifdef MADV_POPULATE_WRITE
-  // Errors (EINVAL on kernels without it, ENOMEM) leave the pages to fault in on first use.
-  if (ring != nullptr) madvise(ring, max_bytes_, MADV_POPULATE_WRITE);
+  // Whole pages (the ring starts on one). Errors (EINVAL on kernels without it, ENOMEM) leave
+  // the pages to fault in on first use.
+  constexpr size_t kPage = 4096;
+  const size_t begin = from / kPage * kPage;
+  const size_t end = std::min(max_bytes_, (to + kPage - 1) / kPage * kPage);
+  madvise(ring + begin, end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)from;
 #endif
 }
 
@@ -218,7 +235,6 @@ void Tracer::Start() {
   store_.Allocate();
   thread_ = std::thread([this] {
     SetCurrentThreadName("kalam-traces");
-    store_.Prefault();  // off the request threads, while the first traces may arrive
     Run();
   });
 }
@@ -329,6 +345,7 @@ void Tracer::Run() {
   std::vector<std::unique_ptr<Trace>> batch;
   batch.reserve(1024);
   const auto interval = std::chrono::milliseconds(std::max(1, options_.collect_interval_ms));
+  store_.Prefault(kPrefaultAhead);  // the first traces' pages, off the request threads
   std::unique_lock lock(run_mu_);
   for (;;) {
     run_cv_.wait_for(lock, interval, [&] { return stopping_ || flush_request_ > flush_done_; });
@@ -336,6 +353,7 @@ void Tracer::Run() {
     const uint64_t request = flush_request_;
     lock.unlock();
     RecalibrateTicks();
+    store_.Prefault(kPrefaultAhead);
     while (sink_.Drain(batch, 1024) > 0) Collect(batch);
     lock.lock();
     flush_done_ = request;

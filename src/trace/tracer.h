@@ -52,14 +52,17 @@ class TraceStore {
   explicit TraceStore(size_t capacity, size_t max_bytes = 0);
 
   // Allocates the ring now (address space only: pages come with the first traces, or with
-  // Prefault()). Does nothing when capacity is 0 or the ring exists.
+  // Prefault). Does nothing when capacity is 0 or the ring exists.
   void Allocate();
-  // Pages the allocated ring in, without changing its contents: safe while other threads keep
-  // traces. Takes a few milliseconds for the default 20 MB, on the calling thread (the tracer's
-  // collector, at start), instead of a page fault every 4 KiB page (about every other trace)
-  // on the request threads during the ring's first lap. Does nothing before Allocate() or where the kernel cannot (before
-  // Linux 5.14).
-  void Prefault() const;
+  // Pages in the ring ahead of where the next traces go, without changing its contents (safe
+  // while other threads keep traces): at least `min_ahead` bytes past the write position, and
+  // twice what was written since the last call, so that a steady rate never catches up between
+  // two calls. The tracer's collector calls it at start and every collect interval: the
+  // request threads then never take a page fault (one every 4 KiB page, about every other
+  // trace, during the ring's first lap), and an idle server holds only `min_ahead` of ring.
+  // Nothing to do once the ring has been written or paged in whole, before Allocate(), or where
+  // the kernel cannot (before Linux 5.14). Called by one thread at a time.
+  void Prefault(size_t min_ahead);
 
   // Keeps a packed copy of `trace` as the newest, evicting the oldest traces whose room it
   // needs (or the oldest when `capacity` are kept). A trace larger than the whole ring is not
@@ -132,6 +135,8 @@ class TraceStore {
   uint64_t head_ = 0;       // where the next trace goes: a position as in Entry ...
   size_t head_offset_ = 0;  // ... and its offset
   uint64_t too_large_ = 0;
+  size_t paged_in_ = 0;         // Prefault: the ring's bytes [0, paged_in_) are paged in
+  uint64_t prefault_head_ = 0;  // head_ at the last Prefault
 };
 
 struct TracerOptions {
@@ -212,6 +217,9 @@ class Tracer {
   void Recycle(std::unique_ptr<Trace> trace);
   // With ab_period_ms: whether a request beginning now is traced; counts it by phase.
   bool AbTraced();
+  // How far ahead of its write position the collector keeps the store's ring paged in, at
+  // least (TraceStore::Prefault): what an idle server holds of it.
+  static constexpr size_t kPrefaultAhead = size_t{2} << 20;
 
   const TracerOptions options_;
   const Sampler sampler_;

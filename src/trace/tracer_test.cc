@@ -269,25 +269,37 @@ long ResidentBytes() {
   return resident < 0 ? -1 : resident * 4096;
 }
 
-TEST(TracerTest, PrefaultPagesTheRingInAndKeepsWhatItHolds) {
+TEST(TracerTest, PrefaultPagesTheRingInAheadOfItsTracesAndKeepsWhatTheyHold) {
+  constexpr long kMiB = 1 << 20;
   constexpr size_t kRing = size_t{16} << 20;
-  TraceStore store(100, kRing);
-  store.Prefault();  // before Allocate: nothing to do
+  TraceStore store(10000, kRing);
+  store.Prefault(kMiB);  // before Allocate: nothing to do
   store.Allocate();
   store.Keep(MakeTrace(1, 3));
-  const long before = ResidentBytes();
+  long before = ResidentBytes();
   ASSERT_GT(before, 0);
-  store.Prefault();
-  const long after = ResidentBytes();
-  EXPECT_GE(after - before, static_cast<long>(kRing) * 9 / 10);
+  store.Prefault(4 * kMiB);  // about 4 MiB past the first trace
+  long grown = ResidentBytes() - before;
+  EXPECT_GE(grown, 3 * kMiB);
+  EXPECT_LT(grown, 6 * kMiB);
+  // Twice what was written since: 3 MiB of traces ask for 6 MiB more past them.
+  const size_t one = MakeTrace(2, 40).PackedSize();
+  for (uint64_t i = 2; i * one < 3 * kMiB; ++i) store.Keep(MakeTrace(i, 40));
+  before = ResidentBytes();
+  store.Prefault(kMiB);
+  grown = ResidentBytes() - before;
+  EXPECT_GE(grown, 4 * kMiB);  // up to ~9 MiB from ~4 MiB
+  EXPECT_LT(grown, 7 * kMiB);
+  store.Prefault(kRing);  // the rest, and no further
+  const long whole = ResidentBytes();
+  store.Prefault(kRing);
+  EXPECT_LT(ResidentBytes() - whole, kMiB);
   const TraceSnapshot kept = store.Get(TraceId{0, 1});
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->spans().size(), 3u);
-  store.Keep(MakeTrace(2, 1));  // the ring allocated up front takes traces as before
-  EXPECT_EQ(store.size(), 2u);
   TraceStore none(0);
   none.Allocate();  // capacity 0: no ring
-  none.Prefault();
+  none.Prefault(kMiB);
   none.Keep(MakeTrace(3, 1));
   EXPECT_EQ(none.size(), 0u);
 }
