@@ -139,7 +139,6 @@ for round in $(seq "$rounds"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 names=([0]="single-row, 1 connection" [1]="100-row INSERT, 1 connection" [2]="single-row, 10 connections")
 if ((markdown)); then

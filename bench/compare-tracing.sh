@@ -92,7 +92,6 @@ for round in $(seq "$rounds"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A med
 for config in "${configs[@]}"; do
   for w in "${workloads[@]}"; do med[$config.$w]=$(echo "${results[$config.$w]}" | median); done

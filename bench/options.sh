@@ -1,4 +1,4 @@
-# options.sh: the options the bench scripts share; sourced, not run.
+# options.sh: the options (and helpers) the bench scripts share; sourced, not run.
 #
 # Set the defaults first: `rounds`, `seconds`, and `markdown` only in a script that accepts
 # --markdown; then `parse_bench_options "$@"`. Anything else is a usage error (exit 64), with
@@ -22,3 +22,7 @@ bench_usage() {
   echo "usage: $0 $usage" >&2
   exit 64
 }
+
+# The median of the numbers on stdin, separated by spaces or newlines (the lower one of an
+# even count).
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

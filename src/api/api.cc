@@ -29,12 +29,6 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 double TookMs(const Request& request) {
   if (request.start_ns == 0) return 0.0;
   return static_cast<double>(SteadyNowNs() - request.start_ns) / 1e6;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/thread_name.h"
@@ -25,12 +26,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 Method ToMethod(std::string_view method) {
   switch (method.size()) {

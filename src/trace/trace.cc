@@ -10,6 +10,8 @@
 #include <ctime>
 #include <random>
 
+#include "common/clock.h"
+
 namespace kalamdb::trace {
 namespace {
 
@@ -95,19 +97,15 @@ int64_t WallNanos() {
 
 namespace {
 
-int64_t MonotonicNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // A (ticks, monotonic ns) pair read close together: of a few tries, the one whose two tick
 // reads around the clock read are nearest (a try interrupted by the scheduler is discarded).
 void ReadClockPair(uint64_t* ticks, int64_t* ns) {
+  *ticks = 0;  // the first try always replaces both
+  *ns = 0;
   uint64_t best = UINT64_MAX;
   for (int attempt = 0; attempt < 5; ++attempt) {
     const uint64_t before = ReadTicks();
-    const int64_t clock = MonotonicNanos();
+    const int64_t clock = SteadyNowNs();
     const uint64_t after = ReadTicks();
     if (after - before < best) {
       best = after - before;
@@ -152,7 +150,7 @@ uint64_t ReadTicks() {
 #if defined(__x86_64__)
   return __builtin_ia32_rdtsc();
 #else
-  return static_cast<uint64_t>(MonotonicNanos());
+  return static_cast<uint64_t>(SteadyNowNs());
 #endif
 }
 
@@ -279,7 +277,7 @@ void Trace::Anchor() {
     cached.ns_per_tick = rate;
     cached.ticks = now;
     cached.ns = WallNanos();
-    cached.steady_to_unix_ns = cached.ns - MonotonicNanos();
+    cached.steady_to_unix_ns = cached.ns - SteadyNowNs();
   }
   header_.steady_to_unix_ns = cached.steady_to_unix_ns;
   header_.ns_per_tick = cached.ns_per_tick;

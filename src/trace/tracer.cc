@@ -9,6 +9,7 @@
 #include <new>
 #include <set>
 
+#include "common/clock.h"
 #include "common/thread_name.h"
 
 namespace kalamdb::trace {
@@ -263,9 +264,7 @@ thread_local std::unique_ptr<Trace> tls_export_spare;
 
 bool Tracer::AbTraced() {
   const int64_t period = int64_t{options_.ab_period_ms} * 1'000'000;
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = SteadyNowNs();
   const bool traced = (now / period) % 2 == 0;
   if (now % period >= period / 2)
     (traced ? ab_traced_ : ab_untraced_).fetch_add(1, std::memory_order_relaxed);
